@@ -1,0 +1,84 @@
+/*
+ * corral-exec: carries out a LaunchPlan written by corral's Java side.
+ *
+ * It decides nothing. The plan lists every step in order; this program checks
+ * the plan's shape, performs the steps, and reports the first failure as
+ * "ERR <step> <errno> <detail>" so that Java can name the step in words.
+ *
+ * File descriptors on entry:  0,1,2 the application's stdio
+ *                             3     plan, then control bytes, from Java (pipe)
+ *                             4     events to Java (pipe)
+ */
+#ifndef CORRAL_EXEC_H
+#define CORRAL_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PLAN_FD 3
+#define EVENT_FD 4
+
+#define PLAN_MAGIC "CRLP"
+#define PLAN_VERSION 1
+#define PLAN_MAX_BYTES (4u << 20)
+#define PLAN_MAX_STEPS 4096
+#define PLAN_MAX_ARGS 65536
+#define MAX_SLOTS 256
+
+/* Step operations. Java's dev.corral.plan.Op holds the same numbers. */
+enum op {
+	OP_WAIT_GO = 1,       /* ()                                    */
+	OP_MAKE_PRIVATE = 2,  /* (propagation: private|slave)          */
+	OP_OPEN_TREE = 3,     /* (slot, host path, recursive, readonly) */
+	OP_ATTACH_ROOT = 4,   /* (slot, stage dir)                     */
+	OP_MOUNT_FS = 5,      /* (fstype, source, options, target, attrs) */
+	OP_ATTACH = 6,        /* (slot, target, kind d|f)              */
+	OP_MKDIR = 7,         /* (target, mode octal)                  */
+	OP_SYMLINK = 8,       /* (link target, path)                   */
+	OP_PIVOT_ROOT = 9,    /* ()                                    */
+	OP_SETHOSTNAME = 10,  /* (name)                                */
+	OP_LO_UP = 11,        /* ()                                    */
+	OP_FORK_INIT = 12,    /* ()                                    */
+	OP_TAKE_TERMINAL = 13,/* ()                                    */
+	OP_CHDIR = 14,        /* (path)                                */
+	OP_SETGROUPS = 15,    /* (gid...)                              */
+	OP_SETGID = 16,       /* (gid)                                 */
+	OP_SETUID = 17,       /* (uid)                                 */
+	OP_EXEC = 18,         /* (file, argc, argv..., env...)         */
+	OP_MAX = 18
+};
+
+struct step {
+	uint16_t op;
+	uint16_t argc;
+	char **argv; /* NUL-terminated copies */
+};
+
+struct plan {
+	uint64_t clone_flags;
+	size_t nsteps;
+	struct step *steps;
+};
+
+/* plan.c */
+int plan_read(int fd, struct plan *out, const char **why);
+int parse_u64(const char *s, uint64_t *out);
+
+/* report.c */
+void report_init(int status_fd);
+/* Reports the failure of step `idx` with errno `err` and exits. */
+__attribute__((noreturn)) void fail_step(int idx, int err, const char *fmt, ...);
+void event(const char *fmt, ...);
+ssize_t write_all(int fd, const void *buf, size_t len);
+
+/* steps.c */
+__attribute__((noreturn)) void run_child(const struct plan *plan, int go_fd, int status_fd);
+
+/* mounts.c */
+int mounts_step(const struct step *s, int idx);
+
+/* init.c */
+__attribute__((noreturn)) void run_init(pid_t app, int idx);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * PID 1 of the jail's pid namespace: reaps every zombie, forwards signals to the
+ * application, and exits with the application's status (n, or 128+signal).
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void run_init(pid_t app, int idx)
+{
+	/* Init keeps no stdio: the application's streams must end when it does. */
+	close(0);
+	close(1);
+	close(2);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (sfd < 0) {
+		kill(app, SIGKILL);
+		_exit(125);
+	}
+	for (;;) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sfd, &si, sizeof si);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof si)
+			_exit(125);
+		if (si.ssi_signo != SIGCHLD) {
+			kill(app, (int)si.ssi_signo);
+			continue;
+		}
+		int status;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != app)
+				continue;
+			if (WIFEXITED(status))
+				_exit(WEXITSTATUS(status));
+			if (WIFSIGNALED(status))
+				_exit(128 + WTERMSIG(status));
+		}
+	}
+}

@@ -1,0 +1,174 @@
+/*
+ * The monitor: reads the plan, clones the jail's first process, relays "go"
+ * from Java once the id maps are written, forwards signals, and reports the
+ * outcome. It stays outside the jail; if Java goes away, the jail is killed.
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+struct clone_args_ {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static int is_pipe(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* Failure of the monitor itself (before or around clone): step -1. */
+static __attribute__((noreturn)) void monitor_fail(int err, const char *what)
+{
+	event("ERR -1 %d %s", err, what);
+	_exit(125);
+}
+
+static int status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 125;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 1 || !is_pipe(PLAN_FD) || !is_pipe(EVENT_FD)) {
+		fprintf(stderr, "corral-exec: internal executor of corral; run 'corral' instead.\n");
+		return 125;
+	}
+	/* Only stdio and our two pipes may live on. */
+	syscall(SYS_close_range, EVENT_FD + 1, ~0U, 0);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+	struct plan plan;
+	const char *why = NULL;
+	if (plan_read(PLAN_FD, &plan, &why) < 0)
+		monitor_fail(EINVAL, why);
+
+	sigset_t mask;
+	sigfillset(&mask);
+	sigdelset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	int go[2], st[2];
+	if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
+		monitor_fail(errno, "set up pipes");
+
+	struct clone_args_ ca = { .flags = plan.clone_flags, .exit_signal = SIGCHLD };
+	pid_t child = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	if (child < 0)
+		monitor_fail(errno, "clone");
+	if (child == 0) {
+		close(PLAN_FD);
+		close(EVENT_FD);
+		close(sfd);
+		close(go[1]);
+		close(st[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		run_child(&plan, go[0], st[1]);
+	}
+	close(go[0]);
+	close(st[1]);
+	/* The application's streams belong to it alone. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	event("PID %d", child);
+
+	char report[4096];
+	size_t rlen = 0;
+	int failed = 0, go_sent = 0, status_open = 1, plan_open = 1;
+	for (;;) {
+		struct pollfd p[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = plan_open ? PLAN_FD : -1, .events = POLLIN },
+			{ .fd = status_open ? st[0] : -1, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			kill(child, SIGKILL);
+			monitor_fail(errno, "poll");
+		}
+		if (p[2].revents) {
+			ssize_t n = read(st[0], report + rlen, sizeof report - 1 - rlen);
+			if (n > 0) {
+				rlen += (size_t)n;
+				failed = 1;
+			} else if (n == 0 || errno != EINTR) {
+				status_open = 0;
+				close(st[0]);
+				if (rlen) {
+					report[rlen] = '\0';
+					event("%s", strtok(report, "\n"));
+				} else if (go_sent) {
+					event("OK");
+				}
+			}
+		}
+		if (p[1].revents) {
+			char c = 0;
+			ssize_t n = read(PLAN_FD, &c, 1);
+			if (n == 1 && c == 'G' && !go_sent) {
+				go_sent = write_all(go[1], "G", 1) == 1;
+				close(go[1]);
+			} else if (n <= 0 || c != 'G') {
+				/* Java is gone or gave up: the jail must not outlive it. */
+				kill(child, SIGKILL);
+				plan_open = 0;
+			}
+		}
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si) {
+				if (si.ssi_signo != SIGCHLD) {
+					kill(child, (int)si.ssi_signo);
+					continue;
+				}
+				int status;
+				if (waitpid(child, &status, WNOHANG) == child) {
+					/* Drain a report that raced with the exit. */
+					if (status_open) {
+						ssize_t n;
+						while ((n = read(st[0], report + rlen, sizeof report - 1 - rlen)) > 0)
+							rlen += (size_t)n, failed = 1;
+						if (rlen) {
+							report[rlen] = '\0';
+							event("%s", strtok(report, "\n"));
+						}
+					}
+					int code = status_code(status);
+					event("EXIT %d", code);
+					_exit(failed ? 125 : code);
+				}
+			}
+		}
+	}
+}

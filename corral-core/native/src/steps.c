@@ -1,0 +1,177 @@
+/* The jail side: runs the plan's steps in order, from clone() to execve(). */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#define CLOSE_RANGE_CLOEXEC_ (1U << 2)
+
+extern char **environ;
+
+static uint64_t num(const char *s, int idx)
+{
+	uint64_t v;
+	if (parse_u64(s, &v) < 0)
+		fail_step(idx, EINVAL, "bad number %s", s);
+	return v;
+}
+
+static void wait_go(int go_fd, int idx)
+{
+	char c = 0;
+	ssize_t n;
+	do
+		n = read(go_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || c != 'G')
+		_exit(125); /* the monitor gave up (or died): nothing to report to */
+	close(go_fd);
+}
+
+static void lo_up(int idx)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail_step(idx, errno, "socket");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		fail_step(idx, errno, "get flags of lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		fail_step(idx, errno, "set lo up");
+	close(fd);
+}
+
+/* Puts the application in its own process group in the terminal's foreground. */
+static void take_terminal(int idx)
+{
+	if (!isatty(0))
+		return;
+	if (setpgid(0, 0) < 0)
+		fail_step(idx, errno, "setpgid");
+	/* SIGTTOU is blocked here (inherited mask), so a background caller may do this. */
+	if (tcsetpgrp(0, getpgrp()) < 0)
+		fail_step(idx, errno, "tcsetpgrp");
+}
+
+static void set_groups(const struct step *s, int idx)
+{
+	gid_t groups[256];
+	if (s->argc > 256)
+		fail_step(idx, E2BIG, "too many groups");
+	for (int i = 0; i < s->argc; i++)
+		groups[i] = (gid_t)num(s->argv[i], idx);
+	if (setgroups(s->argc, groups) < 0)
+		fail_step(idx, errno, "setgroups");
+}
+
+static void do_exec(const struct step *s, int idx, pid_t parent)
+{
+	const char *file = s->argv[0];
+	uint64_t n = num(s->argv[1], idx);
+	if (n < 1 || n > (uint64_t)s->argc - 2)
+		fail_step(idx, EINVAL, "bad argv count");
+	char **argv = &s->argv[2];
+	char **envp = calloc((size_t)s->argc - 2 - n + 1, sizeof(char *));
+	if (!envp)
+		fail_step(idx, ENOMEM, "env");
+	for (size_t i = 0; i < (size_t)s->argc - 2 - n; i++)
+		envp[i] = s->argv[2 + n + i];
+	argv[n] = NULL; /* the first env entry's pointer lives on in envp */
+
+	/* Everything but stdio (and the report pipe, until exec succeeds) is closed by exec. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC_) < 0)
+		fail_step(idx, errno, "close_range");
+	/* Set last: a change of credentials clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
+	if (getppid() != parent)
+		_exit(125);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	environ = envp;
+	execvp(file, argv);
+	int err = errno;
+	fail_step(idx, err, "exec %s", file);
+}
+
+void run_child(const struct plan *plan, int go_fd, int status_fd)
+{
+	report_init(status_fd);
+	pid_t parent = getppid();
+	for (size_t i = 0; i < plan->nsteps; i++) {
+		const struct step *s = &plan->steps[i];
+		int idx = (int)i;
+		switch (s->op) {
+		case OP_WAIT_GO:
+			wait_go(go_fd, idx);
+			break;
+		case OP_SETHOSTNAME:
+			if (sethostname(s->argv[0], strlen(s->argv[0])) < 0)
+				fail_step(idx, errno, "sethostname %s", s->argv[0]);
+			break;
+		case OP_LO_UP:
+			lo_up(idx);
+			break;
+		case OP_FORK_INIT: {
+			pid_t app = fork();
+			if (app < 0)
+				fail_step(idx, errno, "fork");
+			if (app > 0) {
+				close(status_fd);
+				run_init(app, idx);
+			}
+			parent = getppid();
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+				fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
+			break;
+		}
+		case OP_TAKE_TERMINAL:
+			take_terminal(idx);
+			break;
+		case OP_CHDIR:
+			if (chdir(s->argv[0]) < 0)
+				fail_step(idx, errno, "chdir %s", s->argv[0]);
+			break;
+		case OP_SETGROUPS:
+			set_groups(s, idx);
+			break;
+		case OP_SETGID: {
+			gid_t g = (gid_t)num(s->argv[0], idx);
+			if (setresgid(g, g, g) < 0)
+				fail_step(idx, errno, "setresgid %s", s->argv[0]);
+			break;
+		}
+		case OP_SETUID: {
+			uid_t u = (uid_t)num(s->argv[0], idx);
+			if (setresuid(u, u, u) < 0)
+				fail_step(idx, errno, "setresuid %s", s->argv[0]);
+			break;
+		}
+		case OP_EXEC:
+			do_exec(s, idx, parent);
+			break;
+		default:
+			if (mounts_step(s, idx) < 0)
+				fail_step(idx, EINVAL, "unknown operation %d", s->op);
+		}
+	}
+	fail_step((int)plan->nsteps, EINVAL, "plan ended without exec");
+}
