@@ -1,0 +1,257 @@
+package dev.corral;
+
+import dev.corral.launch.Launcher;
+import dev.corral.spec.Automount;
+import dev.corral.spec.IdMapping;
+import dev.corral.spec.JailSpec;
+import dev.corral.spec.Labels;
+import dev.corral.spec.MountSpec;
+import dev.corral.spec.Namespace;
+import dev.corral.spec.SpecException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Builds a jail and starts a program in it, the way {@link ProcessBuilder} starts a plain one.
+ *
+ * <p>By default every namespace is unshared (user, mount, pid, net, uts, ipc, cgroup, and time
+ * where the kernel has it), the caller's uid and gid are root inside, the host's {@code /} is
+ * visible read-only with a private {@code /tmp}, a fresh {@code /proc} and a minimal {@code /dev},
+ * and a tiny init is PID 1.
+ *
+ * <pre>{@code
+ * JailedProcess p = new JailBuilder()
+ *         .command("sh", "-c", "echo hello from $(hostname)")
+ *         .hostname("sandbox")
+ *         .readOnlyBind("/srv/data", "/data")
+ *         .start();
+ * String out = new String(p.getInputStream().readAllBytes());
+ * int status = p.waitFor();
+ * }</pre>
+ *
+ * <p>Invalid settings are reported all at once by {@link #build()} and {@link #start()} as a
+ * {@link SpecException}; a jail that cannot be set up fails with {@link JailSetupException} and
+ * nothing is left running.
+ */
+public final class JailBuilder {
+    private final List<String> command = new ArrayList<>();
+    private final Set<Namespace> namespaces = EnumSet.complementOf(EnumSet.of(Namespace.TIME));
+    private boolean timeNamespaceDefault = true;
+    private final List<IdMapping> uidMap = new ArrayList<>();
+    private final List<IdMapping> gidMap = new ArrayList<>();
+    private String rootfs;
+    private Automount automount = Automount.ALL;
+    private final List<MountSpec> mounts = new ArrayList<>();
+    private String hostname;
+    private String workingDirectory;
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private boolean clearEnvironment;
+    private Long uid;
+    private Long gid;
+    private String user;
+    private String group;
+    private boolean init = true;
+    private boolean takeTerminal;
+    private Labels labels = Labels.FIELD_NAMES;
+    private StdioMode stdio = StdioMode.PIPE;
+
+    /** How the jailed program's stdin, stdout and stderr are connected. */
+    public enum StdioMode {
+        /** Pipes, read and written through the {@link JailedProcess} streams. */
+        PIPE,
+        /** The caller's own stdin, stdout and stderr. */
+        INHERIT
+    }
+
+    public JailBuilder command(String... argv) {
+        return command(Arrays.asList(argv));
+    }
+
+    public JailBuilder command(List<String> argv) {
+        command.clear();
+        command.addAll(argv);
+        return this;
+    }
+
+    /** Unshares {@code ns} (the default for every namespace). */
+    public JailBuilder unshare(Namespace ns) {
+        namespaces.add(ns);
+        if (ns == Namespace.TIME) timeNamespaceDefault = false;
+        return this;
+    }
+
+    /** Keeps the caller's {@code ns}. */
+    public JailBuilder share(Namespace ns) {
+        namespaces.remove(ns);
+        if (ns == Namespace.TIME) timeNamespaceDefault = false;
+        return this;
+    }
+
+    /** Replaces the set of unshared namespaces. */
+    public JailBuilder namespaces(Set<Namespace> set) {
+        namespaces.clear();
+        namespaces.addAll(set);
+        timeNamespaceDefault = false;
+        return this;
+    }
+
+    public JailBuilder uidMap(long inside, long outside, long count) {
+        uidMap.add(new IdMapping(inside, outside, count, "uidMap[" + uidMap.size() + "]"));
+        return this;
+    }
+
+    public JailBuilder gidMap(long inside, long outside, long count) {
+        gidMap.add(new IdMapping(inside, outside, count, "gidMap[" + gidMap.size() + "]"));
+        return this;
+    }
+
+    public JailBuilder uidMap(IdMapping mapping) {
+        uidMap.add(mapping);
+        return this;
+    }
+
+    public JailBuilder gidMap(IdMapping mapping) {
+        gidMap.add(mapping);
+        return this;
+    }
+
+    /** Uses {@code dir} as the jail's root (entered with pivot_root). */
+    public JailBuilder rootfs(String dir) {
+        this.rootfs = dir;
+        return this;
+    }
+
+    public JailBuilder automount(Automount automount) {
+        this.automount = Objects.requireNonNull(automount);
+        return this;
+    }
+
+    public JailBuilder bind(String source, String target) {
+        return mount(new MountSpec.Bind(source, target, false, "bind " + source));
+    }
+
+    public JailBuilder readOnlyBind(String source, String target) {
+        return mount(new MountSpec.Bind(source, target, true, "ro-bind " + source));
+    }
+
+    public JailBuilder tmpfs(String target) {
+        return mount(new MountSpec.Tmpfs(target, "tmpfs " + target));
+    }
+
+    public JailBuilder proc(String target) {
+        return mount(new MountSpec.Proc(target, "proc " + target));
+    }
+
+    public JailBuilder dev(String target) {
+        return mount(new MountSpec.Dev(target, "dev " + target));
+    }
+
+    public JailBuilder dir(String target) {
+        return mount(new MountSpec.Dir(target, "dir " + target));
+    }
+
+    public JailBuilder symlink(String linkTarget, String path) {
+        return mount(new MountSpec.Symlink(linkTarget, path, "symlink " + path));
+    }
+
+    public JailBuilder mount(MountSpec mount) {
+        mounts.add(Objects.requireNonNull(mount));
+        return this;
+    }
+
+    public JailBuilder hostname(String hostname) {
+        this.hostname = hostname;
+        return this;
+    }
+
+    public JailBuilder workingDirectory(String dir) {
+        this.workingDirectory = dir;
+        return this;
+    }
+
+    public JailBuilder env(String key, String value) {
+        environment.put(key, value);
+        return this;
+    }
+
+    /** Starts from an empty environment instead of the caller's. */
+    public JailBuilder clearEnvironment(boolean clear) {
+        this.clearEnvironment = clear;
+        return this;
+    }
+
+    public JailBuilder uid(long uid) {
+        this.uid = uid;
+        return this;
+    }
+
+    public JailBuilder gid(long gid) {
+        this.gid = gid;
+        return this;
+    }
+
+    /** Runs as {@code name} from the jail's own /etc/passwd. */
+    public JailBuilder user(String name) {
+        this.user = name;
+        return this;
+    }
+
+    /** Runs with group {@code name} from the jail's own /etc/group. */
+    public JailBuilder group(String name) {
+        this.group = name;
+        return this;
+    }
+
+    /** With {@code false} the program itself is PID 1 (NGINX Unit's behaviour). */
+    public JailBuilder init(boolean init) {
+        this.init = init;
+        return this;
+    }
+
+    /** Gives the program the caller's terminal as its foreground job (for interactive shells). */
+    public JailBuilder takeTerminal(boolean take) {
+        this.takeTerminal = take;
+        return this;
+    }
+
+    public JailBuilder stdio(StdioMode mode) {
+        this.stdio = Objects.requireNonNull(mode);
+        return this;
+    }
+
+    /** How errors name the settings; front ends use it to speak in flags or JSON paths. */
+    public JailBuilder labels(Labels labels) {
+        this.labels = Objects.requireNonNull(labels);
+        return this;
+    }
+
+    public StdioMode stdio() {
+        return stdio;
+    }
+
+    /** The specification as set so far, with the time namespace added where the kernel has one. */
+    public JailSpec build() {
+        Set<Namespace> ns = EnumSet.noneOf(Namespace.class);
+        ns.addAll(namespaces);
+        if (timeNamespaceDefault && Launcher.kernelHasTimeNamespace()) ns.add(Namespace.TIME);
+        return new JailSpec(command, ns, uidMap, gidMap, rootfs, automount, mounts, hostname,
+                workingDirectory, environment, clearEnvironment, uid, gid, user, group, init,
+                takeTerminal, labels);
+    }
+
+    /**
+     * Checks the specification against this host, sets up the jail and starts the program.
+     * Returns once the program has been exec'd inside the finished jail.
+     */
+    public JailedProcess start() throws SpecException, JailSetupException, IOException {
+        return Launcher.shared().start(build(), stdio);
+    }
+}

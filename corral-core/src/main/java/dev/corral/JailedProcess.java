@@ -1,0 +1,25 @@
+package dev.corral;
+
+import dev.corral.plan.LaunchPlan;
+
+/**
+ * A program running in a jail. It behaves as any {@link Process}: streams, {@link #waitFor()},
+ * {@link #exitValue()} (the program's status: {@code n} for exit(n), {@code 128+N} for signal N),
+ * {@link #destroy()} (SIGTERM, forwarded to the program), {@link #destroyForcibly()} (SIGKILL to
+ * the whole jail) and {@link #onExit()}.
+ *
+ * <p>{@link #pid()} is the host pid of corral's monitor process, the direct child of this JVM;
+ * {@link #jailPid()} is the host pid of the jail's first process (its PID 1).
+ */
+public abstract class JailedProcess extends Process {
+    protected JailedProcess() {}
+
+    /** Host pid of the jail's first process (init, or the program when it is PID 1). */
+    public abstract long jailPid();
+
+    /** The plan this jail was set up with. */
+    public abstract LaunchPlan plan();
+
+    /** Sends {@code signal} to the program (through the monitor and the jail's init). */
+    public abstract void signal(int signal);
+}

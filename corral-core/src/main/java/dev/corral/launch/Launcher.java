@@ -1,0 +1,115 @@
+package dev.corral.launch;
+
+import dev.corral.JailBuilder.StdioMode;
+import dev.corral.JailSetupException;
+import dev.corral.JailedProcess;
+import dev.corral.plan.HostView;
+import dev.corral.plan.LaunchPlan;
+import dev.corral.plan.PlanEncoder;
+import dev.corral.plan.Planner;
+import dev.corral.spec.JailSpec;
+import dev.corral.spec.SpecException;
+import dev.corral.sys.Libc;
+import dev.corral.sys.NativeException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Drives the executor: plans the spec, spawns the executor with the plan on a pipe, writes the
+ * id maps when it reports the cloned pid, says "go", and returns once the program has been exec'd.
+ * Thread-safe; one per JVM is enough ({@link #shared()}).
+ */
+public final class Launcher {
+    private static final class Holder {
+        static final Launcher SHARED = new Launcher(new LocalHost());
+    }
+
+    /** Descriptors the executor expects (see native/src/exec.h). */
+    static final int PLAN_FD = 3, EVENT_FD = 4;
+    /** Child ends are moved at or above this so no dup2 in the child clobbers another. */
+    private static final int HIGH_FD = 10;
+
+    private final HostView host;
+    private final Executor executor;
+
+    public Launcher(HostView host) {
+        this.host = host;
+        this.executor = Executor.load();
+    }
+
+    public static Launcher shared() {
+        return Holder.SHARED;
+    }
+
+    public static boolean kernelHasTimeNamespace() {
+        return Files.exists(Path.of("/proc/self/ns/time"));
+    }
+
+    public LaunchPlan plan(JailSpec spec) throws SpecException {
+        return new Planner(host).plan(spec);
+    }
+
+    public JailedProcess start(JailSpec spec, StdioMode stdio) throws SpecException, JailSetupException, IOException {
+        return start(plan(spec), stdio);
+    }
+
+    public JailedProcess start(LaunchPlan plan, StdioMode stdio) throws JailSetupException, IOException {
+        List<Integer> parentEnds = new ArrayList<>();
+        List<Integer> childEnds = new ArrayList<>();
+        try {
+            int[] ctl = pipe(childEnds, parentEnds, true);   // Java writes, executor reads
+            int[] events = pipe(childEnds, parentEnds, false); // executor writes, Java reads
+            int[] from;
+            int[] to;
+            int[] in = null, out = null, err = null;
+            if (stdio == StdioMode.PIPE) {
+                in = pipe(childEnds, parentEnds, true);
+                out = pipe(childEnds, parentEnds, false);
+                err = pipe(childEnds, parentEnds, false);
+                from = new int[] {in[0], out[1], err[1], ctl[0], events[1]};
+                to = new int[] {0, 1, 2, PLAN_FD, EVENT_FD};
+            } else {
+                from = new int[] {ctl[0], events[1]};
+                to = new int[] {PLAN_FD, EVENT_FD};
+            }
+            int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
+            closeAll(childEnds);
+            MonitoredJail jail = new MonitoredJail(pid, plan, ctl[1], events[0],
+                    in == null ? -1 : in[1], out == null ? -1 : out[0], err == null ? -1 : err[0]);
+            parentEnds.clear(); // owned by the jail object now
+            jail.begin(PlanEncoder.encode(plan));
+            return jail;
+        } catch (NativeException e) {
+            closeAll(childEnds);
+            closeAll(parentEnds);
+            throw new JailSetupException("cannot start the executor: " + e.getMessage(), e.errno(), 125);
+        }
+    }
+
+    /** A pipe whose child end sits at or above HIGH_FD. */
+    private static int[] pipe(List<Integer> childEnds, List<Integer> parentEnds, boolean childReads) throws NativeException {
+        int[] p = Libc.pipe();
+        int childIdx = childReads ? 0 : 1;
+        int high = Libc.fcntl(p[childIdx], Libc.F_DUPFD_CLOEXEC, HIGH_FD);
+        if (high < 0) {
+            int errno = Libc.errno();
+            Libc.close(p[0]);
+            Libc.close(p[1]);
+            throw new NativeException("fcntl(F_DUPFD_CLOEXEC)", errno);
+        }
+        Libc.close(p[childIdx]);
+        p[childIdx] = high;
+        childEnds.add(p[childIdx]);
+        parentEnds.add(p[1 - childIdx]);
+        return p;
+    }
+
+    private static void closeAll(List<Integer> fds) {
+        for (int fd : fds) Libc.close(fd);
+        fds.clear();
+    }
+}

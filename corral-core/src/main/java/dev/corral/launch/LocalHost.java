@@ -1,0 +1,77 @@
+package dev.corral.launch;
+
+import dev.corral.ids.SubIdRange;
+import dev.corral.ids.SubIds;
+import dev.corral.plan.HostView;
+import dev.corral.sys.Libc;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The {@link HostView} of the machine this JVM runs on. */
+public final class LocalHost implements HostView {
+    private static final long MAX_TEXT = 1 << 20;
+    private final int euid = Libc.geteuid();
+    private final int egid = Libc.getegid();
+    private volatile String userName;
+
+    @Override public int euid() { return euid; }
+
+    @Override public int egid() { return egid; }
+
+    @Override public Map<String, String> environment() { return System.getenv(); }
+
+    @Override public List<SubIdRange> subuids() { return SubIds.of(Path.of("/etc/subuid"), userName(), euid); }
+
+    @Override public List<SubIdRange> subgids() { return SubIds.of(Path.of("/etc/subgid"), userName(), euid); }
+
+    @Override
+    public boolean idMapHelpers() {
+        return Files.isExecutable(Path.of("/usr/bin/newuidmap")) && Files.isExecutable(Path.of("/usr/bin/newgidmap"));
+    }
+
+    @Override
+    public PathKind kind(String path) {
+        Path p = Path.of(path);
+        if (Files.isDirectory(p)) return PathKind.DIRECTORY;
+        if (Files.isRegularFile(p)) return PathKind.FILE;
+        return Files.exists(p) ? PathKind.OTHER : PathKind.MISSING;
+    }
+
+    @Override
+    public Optional<String> realPath(String path) {
+        try {
+            return Optional.of(Path.of(path).toRealPath().toString());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<String> readFile(String path) {
+        try {
+            Path p = Path.of(path);
+            if (!Files.isRegularFile(p) || Files.size(p) > MAX_TEXT) return Optional.empty();
+            return Optional.of(Files.readString(p));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The caller's login name from /etc/passwd (subuid files may name users either way). */
+    private String userName() {
+        String name = userName;
+        if (name == null) {
+            name = readFile("/etc/passwd").flatMap(text -> text.lines()
+                    .map(l -> l.split(":"))
+                    .filter(f -> f.length > 2 && f[2].equals(Integer.toString(euid)))
+                    .map(f -> f[0]).findFirst()).orElse(Integer.toString(euid));
+            userName = name;
+        }
+        return name;
+    }
+}

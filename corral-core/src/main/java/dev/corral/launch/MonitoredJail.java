@@ -1,0 +1,254 @@
+package dev.corral.launch;
+
+import dev.corral.JailSetupException;
+import dev.corral.JailedProcess;
+import dev.corral.plan.LaunchPlan;
+import dev.corral.plan.Step;
+import dev.corral.sys.Libc;
+import dev.corral.sys.NativeException;
+
+import java.io.BufferedReader;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A jail seen from Java: the executor's monitor process (our child), its event pipe, and the
+ * program's streams. One platform thread per jail follows the events and reaps the monitor.
+ */
+final class MonitoredJail extends JailedProcess {
+    private static final int SIGTERM = 15, SIGKILL = 9;
+    private static final int ENOENT = 2, EACCES = 13;
+
+    private final int monitorPid;
+    private final LaunchPlan plan;
+    private final OutputStream control;
+    private final BufferedReader events;
+    private final OutputStream stdin;
+    private final InputStream stdout;
+    private final InputStream stderr;
+    private final CompletableFuture<Process> exit = new CompletableFuture<>();
+    private final CountDownLatch exited = new CountDownLatch(1);
+    private final Object reapLock = new Object();
+    private boolean reaped;
+    private volatile long jailPid = -1;
+    private volatile int exitValue = -1;
+
+    MonitoredJail(int monitorPid, LaunchPlan plan, int controlFd, int eventFd, int stdinFd, int stdoutFd, int stderrFd)
+            throws IOException {
+        this.monitorPid = monitorPid;
+        this.plan = plan;
+        this.control = output(controlFd);
+        this.events = new BufferedReader(new InputStreamReader(input(eventFd), StandardCharsets.UTF_8));
+        this.stdin = stdinFd < 0 ? OutputStream.nullOutputStream() : output(stdinFd);
+        this.stdout = stdoutFd < 0 ? InputStream.nullInputStream() : input(stdoutFd);
+        this.stderr = stderrFd < 0 ? InputStream.nullInputStream() : input(stderrFd);
+    }
+
+    /*
+     * Java streams cannot wrap a raw descriptor, but they can open its /proc/self/fd entry: for a
+     * pipe that is a new description of the same pipe. The raw descriptor is closed right after.
+     */
+    private static FileInputStream input(int fd) throws IOException {
+        try {
+            return new FileInputStream("/proc/self/fd/" + fd);
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    private static FileOutputStream output(int fd) throws IOException {
+        try {
+            return new FileOutputStream("/proc/self/fd/" + fd);
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /** Sends the plan, writes the id maps on request, says "go", and waits for exec. */
+    void begin(byte[] encodedPlan) throws JailSetupException, IOException {
+        try {
+            control.write(encodedPlan);
+            control.flush();
+            String line;
+            while ((line = events.readLine()) != null) {
+                if (line.startsWith("PID ")) {
+                    jailPid = Long.parseLong(line.substring(4).trim());
+                    if (plan.idMaps() != null) {
+                        try {
+                            IdMapWriter.write(plan.idMaps(), jailPid);
+                        } catch (JailSetupException e) {
+                            control.write('A');
+                            control.flush();
+                            drainAndReap();
+                            throw e;
+                        }
+                    }
+                    control.write('G');
+                    control.flush();
+                } else if (line.startsWith("ERR ")) {
+                    JailSetupException failure = failure(line);
+                    drainAndReap();
+                    throw failure;
+                } else if (line.equals("OK")) {
+                    Thread.ofPlatform().daemon().name("corral-jail-" + monitorPid).start(this::follow);
+                    return;
+                } else if (line.startsWith("EXIT ")) {
+                    break;
+                }
+            }
+            int status = reap();
+            throw new JailSetupException("the executor ended before the program started (status " + status + ")", 0, 125);
+        } catch (IOException e) {
+            killMonitor(SIGKILL);
+            reapQuietly();
+            throw e;
+        }
+    }
+
+    private JailSetupException failure(String line) {
+        // ERR <step> <errno> <detail>
+        String[] f = line.split(" ", 4);
+        int step = Integer.parseInt(f[1]);
+        int errno = Integer.parseInt(f[2]);
+        String detail = f.length > 3 ? f[3] : "";
+        String reason = Libc.strerror(errno);
+        String words;
+        if (step >= 0 && step < plan.steps().size()) {
+            Step s = plan.steps().get(step);
+            words = s.words();
+            if (detail.isEmpty() || words.contains(detail) || detail.startsWith("exec ")) {
+                return new JailSetupException(words + ": " + reason, errno, exitFor(s, errno));
+            }
+            return new JailSetupException(words + ": " + detail + ": " + reason, errno, exitFor(s, errno));
+        }
+        return new JailSetupException("executor: " + detail + ": " + reason, errno, 125);
+    }
+
+    private static int exitFor(Step s, int errno) {
+        if (s.op() != dev.corral.plan.Op.EXEC) return 125;
+        return errno == ENOENT ? 127 : 126;
+    }
+
+    /** After a failure: wait for the monitor's last words and reap it. */
+    private void drainAndReap() {
+        try {
+            while (events.readLine() != null) {
+                // the monitor exits right after reporting
+            }
+        } catch (IOException ignored) {
+            // nothing more to learn
+        }
+        reapQuietly();
+    }
+
+    private void follow() {
+        int code = -1;
+        try {
+            String line;
+            while ((line = events.readLine()) != null) {
+                if (line.startsWith("EXIT ")) code = Integer.parseInt(line.substring(5).trim());
+            }
+        } catch (IOException | NumberFormatException ignored) {
+            // the monitor is gone; its wait status tells the rest
+        }
+        int status = reapQuietly();
+        exitValue = code >= 0 ? code : status;
+        try {
+            control.close();
+            events.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+        exited.countDown();
+        exit.complete(this);
+    }
+
+    private int reap() {
+        synchronized (reapLock) {
+            try {
+                int status = Libc.waitpid(monitorPid);
+                reaped = true;
+                return decode(status);
+            } catch (NativeException e) {
+                reaped = true;
+                return 125;
+            }
+        }
+    }
+
+    private int reapQuietly() {
+        synchronized (reapLock) {
+            if (reaped) return exitValue;
+        }
+        return reap();
+    }
+
+    private static int decode(int status) {
+        int sig = status & 0x7f;
+        return sig == 0 ? (status >> 8) & 0xff : 128 + sig;
+    }
+
+    private void killMonitor(int signal) {
+        synchronized (reapLock) {
+            if (!reaped) Libc.kill(monitorPid, signal);
+        }
+    }
+
+    @Override public OutputStream getOutputStream() { return stdin; }
+
+    @Override public InputStream getInputStream() { return stdout; }
+
+    @Override public InputStream getErrorStream() { return stderr; }
+
+    @Override
+    public int waitFor() throws InterruptedException {
+        exited.await();
+        return exitValue;
+    }
+
+    @Override
+    public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+        return exited.await(timeout, unit);
+    }
+
+    @Override
+    public int exitValue() {
+        if (exited.getCount() > 0) throw new IllegalThreadStateException("the jailed program is still running");
+        return exitValue;
+    }
+
+    @Override public void destroy() { killMonitor(SIGTERM); }
+
+    @Override
+    public Process destroyForcibly() {
+        killMonitor(SIGKILL);
+        return this;
+    }
+
+    @Override public boolean supportsNormalTermination() { return true; }
+
+    @Override public boolean isAlive() { return exited.getCount() > 0; }
+
+    @Override public long pid() { return monitorPid; }
+
+    @Override public CompletableFuture<Process> onExit() { return exit.copy(); }
+
+    @Override public long jailPid() { return jailPid; }
+
+    @Override public LaunchPlan plan() { return plan; }
+
+    @Override public void signal(int signal) { killMonitor(signal); }
+
+    @Override
+    public String toString() {
+        return "JailedProcess[monitor=" + monitorPid + ", jail=" + jailPid + (isAlive() ? ", running]" : ", exit=" + exitValue + "]");
+    }
+}

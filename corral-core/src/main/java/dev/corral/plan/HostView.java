@@ -1,0 +1,39 @@
+package dev.corral.plan;
+
+import dev.corral.ids.SubIdRange;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the planner may know of the host. The real one reads the machine; tests pass a fixed one,
+ * which keeps the planner free of syscalls and its output reproducible.
+ */
+public interface HostView {
+    enum PathKind { MISSING, DIRECTORY, FILE, OTHER }
+
+    int euid();
+
+    int egid();
+
+    /** The caller's environment, the base of the jail's unless cleared. */
+    Map<String, String> environment();
+
+    /** Ranges /etc/subuid delegates to the caller. */
+    List<SubIdRange> subuids();
+
+    List<SubIdRange> subgids();
+
+    /** Whether newuidmap/newgidmap are installed. */
+    boolean idMapHelpers();
+
+    /** Kind of a host path, following symlinks. */
+    PathKind kind(String path);
+
+    /** The canonical form of an existing host path. */
+    Optional<String> realPath(String path);
+
+    /** A small text file of the host (for /etc/passwd of a rootfs), if readable. */
+    Optional<String> readFile(String path);
+}

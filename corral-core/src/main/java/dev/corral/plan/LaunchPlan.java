@@ -1,0 +1,38 @@
+package dev.corral.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Exactly what will happen, in order: the clone flags, what the Java side does between clone and
+ * "go" (the id maps), and every step the executor performs. Printed by {@code --dry-run}.
+ *
+ * @param idMaps null when the jail has no user namespace
+ */
+public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan idMaps, List<Step> steps) {
+    public LaunchPlan {
+        namespaceNames = List.copyOf(namespaceNames);
+        steps = List.copyOf(steps);
+    }
+
+    /** The plan in words, one numbered line per action. */
+    public List<String> describe() {
+        List<String> out = new ArrayList<>();
+        out.add("clone a process into new namespaces: "
+                + (namespaceNames.isEmpty() ? "(none)" : String.join(", ", namespaceNames)));
+        if (idMaps != null) {
+            String how = idMaps.useHelpers() ? " (through newuidmap/newgidmap)" : "";
+            if (idMaps.denySetgroups()) out.add("write \"deny\" to its /proc/PID/setgroups");
+            out.add("write its gid_map" + how + ": " + lines(idMaps.gid()));
+            out.add("write its uid_map" + how + ": " + lines(idMaps.uid()));
+        }
+        for (Step s : steps) out.add(s.words());
+        List<String> numbered = new ArrayList<>();
+        for (int i = 0; i < out.size(); i++) numbered.add(String.format("%2d. %s", i + 1, out.get(i)));
+        return numbered;
+    }
+
+    private static String lines(List<dev.corral.spec.IdMapping> maps) {
+        return String.join("; ", maps.stream().map(m -> m.mapLine()).toList());
+    }
+}

@@ -1,0 +1,18 @@
+package dev.corral.plan;
+
+/** Executor operations; the numbers match {@code enum op} in native/src/exec.h. */
+public enum Op {
+    WAIT_GO(1), MAKE_PRIVATE(2), OPEN_TREE(3), ATTACH_ROOT(4), MOUNT_FS(5), ATTACH(6), MKDIR(7),
+    SYMLINK(8), PIVOT_ROOT(9), SETHOSTNAME(10), LO_UP(11), FORK_INIT(12), TAKE_TERMINAL(13),
+    CHDIR(14), SETGROUPS(15), SETGID(16), SETUID(17), EXEC(18);
+
+    private final int code;
+
+    Op(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+}

@@ -1,0 +1,442 @@
+package dev.corral.plan;
+
+import dev.corral.ids.SubIdRange;
+import dev.corral.spec.IdMapping;
+import dev.corral.spec.JailSpec;
+import dev.corral.spec.MountSpec;
+import dev.corral.spec.Namespace;
+import dev.corral.spec.Problem;
+import dev.corral.spec.SpecException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns a {@link JailSpec} into a {@link LaunchPlan} for one host. Pure: everything it knows of the
+ * host comes through {@link HostView}, so the same spec and view always give the same plan.
+ * Every problem is collected and reported at once; a spec with any problem gets no plan.
+ */
+public final class Planner {
+    /** Kernel limit on lines in uid_map/gid_map (since Linux 4.15). */
+    static final int MAX_MAP_LINES = 340;
+    static final int MAX_HOSTNAME_BYTES = 64;
+    static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** Host devices bound into a minimal /dev (a user namespace cannot mknod). */
+    static final List<String> DEV_NODES = List.of("null", "zero", "full", "random", "urandom", "tty");
+
+    private final HostView host;
+
+    public Planner(HostView host) {
+        this.host = host;
+    }
+
+    public LaunchPlan plan(JailSpec spec) throws SpecException {
+        return new Run(spec).plan();
+    }
+
+    /** One planning pass: collects problems while it builds the steps. */
+    private final class Run {
+        private final JailSpec spec;
+        private final List<Problem> problems = new ArrayList<>();
+        private final List<Step> steps = new ArrayList<>();
+        private int nextSlot;
+
+        Run(JailSpec spec) {
+            this.spec = spec;
+        }
+
+        private String at(String field) {
+            return spec.labels().of(field);
+        }
+
+        private void problem(String where, String message) {
+            problems.add(new Problem(where, message));
+        }
+
+        LaunchPlan plan() throws SpecException {
+            checkCommand();
+            checkNamespaces();
+            IdMapPlan maps = planIdMaps();
+            String root = checkRootfs();
+            steps.add(Step.of(Op.WAIT_GO, "wait until the id maps are written"));
+            if (spec.unshares(Namespace.MOUNT)) planFilesystem(root);
+            else if (!spec.mounts().isEmpty()) problem(at("mounts"), "mounts need the mount namespace");
+            planUts();
+            if (spec.unshares(Namespace.NET)) steps.add(Step.of(Op.LO_UP, "bring up the loopback interface lo"));
+            if (spec.init() && spec.unshares(Namespace.PID)) {
+                steps.add(Step.of(Op.FORK_INIT, "fork: a tiny init stays PID 1 (reaps, forwards signals), the app continues"));
+            }
+            if (spec.takeTerminal()) {
+                steps.add(Step.of(Op.TAKE_TERMINAL, "make the app the terminal's foreground process group"));
+            }
+            String cwd = spec.workingDirectory() == null ? "/" : spec.workingDirectory();
+            if (!cwd.startsWith("/")) problem(at("workingDirectory"), "must be an absolute path inside the jail: " + cwd);
+            steps.add(Step.of(Op.CHDIR, "change directory to " + cwd, cwd));
+            planIdentity(maps, root);
+            planExec();
+            if (!problems.isEmpty()) throw new SpecException(problems);
+            List<String> names = new ArrayList<>();
+            long flags = 0;
+            for (Namespace ns : Namespace.values()) {
+                if (spec.unshares(ns)) {
+                    flags |= ns.cloneFlag();
+                    names.add(ns.userName());
+                }
+            }
+            return new LaunchPlan(flags, names, maps, steps);
+        }
+
+        private void checkCommand() {
+            if (spec.command().isEmpty() || spec.command().getFirst().isEmpty()) {
+                problem(at("command"), "no program to run");
+            }
+            for (String a : spec.command()) {
+                if (a.indexOf('\0') >= 0) problem(at("command"), "an argument holds a NUL byte");
+            }
+        }
+
+        private void checkNamespaces() {
+            boolean anyOther = spec.namespaces().stream().anyMatch(ns -> ns != Namespace.USER);
+            if (!spec.unshares(Namespace.USER) && anyOther && host.euid() != 0) {
+                problem(at("namespaces"), "creating namespaces without a user namespace needs root"
+                        + " (CAP_SYS_ADMIN); keep the user namespace or run as root");
+            }
+            if (!spec.unshares(Namespace.PID) && !spec.init()) {
+                // nothing to check: without a pid namespace there is no PID 1 to be
+            }
+        }
+
+        // ---- identity -------------------------------------------------------------------------
+
+        private IdMapPlan planIdMaps() {
+            if (!spec.unshares(Namespace.USER)) {
+                if (!spec.uidMap().isEmpty()) problem(at("uidMap"), "id maps need the user namespace");
+                if (!spec.gidMap().isEmpty()) problem(at("gidMap"), "id maps need the user namespace");
+                return null;
+            }
+            List<IdMapping> uid = spec.uidMap().isEmpty()
+                    ? List.of(new IdMapping(0, host.euid(), 1, at("uidMap"))) : spec.uidMap();
+            List<IdMapping> gid = spec.gidMap().isEmpty()
+                    ? List.of(new IdMapping(0, host.egid(), 1, at("gidMap"))) : spec.gidMap();
+            checkMap(uid, at("uidMap"));
+            checkMap(gid, at("gidMap"));
+            if (host.euid() == 0) return new IdMapPlan(uid, gid, false, false);
+            boolean uidSelf = onlySelf(uid, host.euid());
+            boolean gidSelf = onlySelf(gid, host.egid());
+            if (uidSelf && gidSelf) return new IdMapPlan(uid, gid, true, false);
+            // A normal user maps anything beyond its own ids only through subordinate ranges.
+            checkOwned(uid, host.euid(), host.subuids(), "/etc/subuid");
+            checkOwned(gid, host.egid(), host.subgids(), "/etc/subgid");
+            if (!host.idMapHelpers()) {
+                problem(at("uidMap"), "mapping subordinate ids needs newuidmap and newgidmap (Debian: apt-get install uidmap)");
+            }
+            return new IdMapPlan(uid, gid, false, true);
+        }
+
+        private static boolean onlySelf(List<IdMapping> map, long id) {
+            return map.size() == 1 && map.getFirst().outside() == id && map.getFirst().count() == 1;
+        }
+
+        private void checkMap(List<IdMapping> map, String where) {
+            if (map.size() > MAX_MAP_LINES) problem(where, "more than " + MAX_MAP_LINES + " ranges (the kernel's limit)");
+            for (int i = 0; i < map.size(); i++) {
+                IdMapping m = map.get(i);
+                if (m.count() < 1) problem(m.origin(), "range size must be at least 1, not " + m.count());
+                if (m.inside() < 0 || m.outside() < 0) problem(m.origin(), "ids cannot be negative");
+                if (m.inside() + m.count() - 1 > IdMapping.MAX_ID || m.outside() + m.count() - 1 > IdMapping.MAX_ID) {
+                    problem(m.origin(), "range runs past the largest id " + IdMapping.MAX_ID);
+                }
+                for (int j = 0; j < i; j++) {
+                    IdMapping o = map.get(j);
+                    if (m.overlapsInside(o)) problem(m.origin(), "inside ids overlap " + o.origin());
+                    else if (m.overlapsOutside(o)) problem(m.origin(), "outside ids overlap " + o.origin());
+                }
+            }
+        }
+
+        private void checkOwned(List<IdMapping> map, long self, List<SubIdRange> ranges, String file) {
+            for (IdMapping m : map) {
+                boolean own = m.outside() == self && m.count() == 1;
+                boolean delegated = ranges.stream().anyMatch(r -> r.contains(m.outside(), m.count()));
+                if (!own && !delegated) {
+                    problem(m.origin(), "maps host ids " + m.outside() + ".." + (m.outside() + m.count() - 1)
+                            + " which this user (" + self + ") does not own: only its own id and the ranges in "
+                            + file + " " + describe(ranges));
+                }
+            }
+        }
+
+        private static String describe(List<SubIdRange> ranges) {
+            if (ranges.isEmpty()) return "(none for this user)";
+            return ranges.stream().map(r -> r.start() + ".." + (r.start() + r.count() - 1)).toList().toString();
+        }
+
+        private void planIdentity(IdMapPlan maps, String root) {
+            boolean userns = maps != null;
+            Long uid = spec.uid();
+            Long gid = spec.gid();
+            List<Long> groups = new ArrayList<>();
+            String passwdRoot = root == null ? "" : root;
+            if (spec.user() != null) {
+                Optional<Passwd.Entry> e = passwd(passwdRoot).flatMap(p -> p.user(spec.user()));
+                if (e.isEmpty()) {
+                    problem(at("user"), "no user \"" + spec.user() + "\" in " + passwdRoot + "/etc/passwd");
+                } else {
+                    if (uid == null) uid = e.get().uid();
+                    if (gid == null && spec.group() == null) gid = e.get().gid();
+                    groups.addAll(group(passwdRoot).map(g -> g.groupsOf(spec.user())).orElse(List.of()));
+                }
+            }
+            if (spec.group() != null) {
+                Optional<Long> g = group(passwdRoot).flatMap(p -> p.gid(spec.group()));
+                if (g.isEmpty()) problem(at("group"), "no group \"" + spec.group() + "\" in " + passwdRoot + "/etc/group");
+                else if (gid == null) gid = g.get();
+            }
+            if (!userns) {
+                if ((uid != null && uid != host.euid()) || (gid != null && gid != host.egid())) {
+                    if (host.euid() != 0) problem(at("uid"), "switching to another user without a user namespace needs root");
+                }
+                if (uid == null && gid == null) return; // keep the caller's identity
+                if (gid == null) gid = (long) host.egid();
+                if (uid == null) uid = (long) host.euid();
+            } else {
+                if (uid == null) uid = 0L;
+                if (gid == null) gid = 0L;
+                checkMapped(uid, maps.uid(), at(spec.user() != null && spec.uid() == null ? "user" : "uid"), "uid");
+                checkMapped(gid, maps.gid(), at(spec.group() != null && spec.gid() == null ? "group" : "gid"), "gid");
+                groups.removeIf(g -> maps.gid().stream().noneMatch(m -> m.coversInside(g)));
+            }
+            if (uid < 0 || uid > IdMapping.MAX_ID) problem(at("uid"), "out of range: " + uid);
+            if (gid < 0 || gid > IdMapping.MAX_ID) problem(at("gid"), "out of range: " + gid);
+            boolean canSetgroups = !userns || !maps.denySetgroups();
+            if (canSetgroups) {
+                groups.remove(gid);
+                steps.add(new Step(Op.SETGROUPS, groups.stream().map(String::valueOf).toList(),
+                        groups.isEmpty() ? "drop supplementary groups" : "set supplementary groups " + groups));
+            }
+            steps.add(Step.of(Op.SETGID, "set gid " + gid, String.valueOf(gid)));
+            steps.add(Step.of(Op.SETUID, "set uid " + uid, String.valueOf(uid)));
+        }
+
+        private void checkMapped(long id, List<IdMapping> map, String where, String kind) {
+            if (map.stream().noneMatch(m -> m.coversInside(id))) {
+                problem(where, kind + " " + id + " is not mapped in the jail's user namespace (map: "
+                        + map.stream().map(IdMapping::mapLine).toList() + ")");
+            }
+        }
+
+        private Optional<Passwd> passwd(String root) {
+            return host.readFile(root + "/etc/passwd").map(Passwd::parse);
+        }
+
+        private Optional<Passwd> group(String root) {
+            return host.readFile(root + "/etc/group").map(Passwd::parse);
+        }
+
+        // ---- filesystem -----------------------------------------------------------------------
+
+        private String checkRootfs() {
+            String rootfs = spec.rootfs();
+            if (rootfs == null) return null;
+            String where = at("rootfs");
+            if (!spec.unshares(Namespace.MOUNT)) {
+                problem(where, "a rootfs needs the mount namespace");
+                return null;
+            }
+            if (!rootfs.startsWith("/")) {
+                problem(where, "must be an absolute path: " + rootfs);
+                return null;
+            }
+            switch (host.kind(rootfs)) {
+                case MISSING -> problem(where, "no such directory: " + rootfs);
+                case DIRECTORY -> {
+                    String real = host.realPath(rootfs).orElse(rootfs);
+                    if (real.equals("/")) problem(where, "the host's / cannot be the rootfs (leave rootfs unset for the default jail)");
+                    return real;
+                }
+                default -> problem(where, "not a directory: " + rootfs);
+            }
+            return null;
+        }
+
+        private void planFilesystem(String root) {
+            steps.add(Step.of(Op.MAKE_PRIVATE, "make every mount private, so nothing propagates to the host", "private"));
+            int rootSlot = slot();
+            if (root == null) {
+                steps.add(Step.of(Op.OPEN_TREE, "clone the host's / recursively, read-only",
+                        String.valueOf(rootSlot), "/", "1", "1"));
+            } else {
+                steps.add(Step.of(Op.OPEN_TREE, "clone the rootfs " + root,
+                        String.valueOf(rootSlot), root, "1", "0"));
+            }
+            // Every host path is cloned now, while the host's tree is still in view.
+            List<Runnable> attach = new ArrayList<>();
+            planAutomounts(attach);
+            for (MountSpec m : spec.mounts()) planMount(m, attach);
+            String stage = root == null ? "/tmp" : root;
+            if (root == null && host.kind(stage) != HostView.PathKind.DIRECTORY) {
+                problem(at("rootfs"), "the default jail is staged on /tmp, which this host lacks");
+            }
+            steps.add(Step.of(Op.ATTACH_ROOT, "attach the new root at " + stage + " (in the jail's mount namespace only)",
+                    String.valueOf(rootSlot), stage));
+            attach.forEach(Runnable::run);
+            steps.add(Step.of(Op.PIVOT_ROOT, "pivot_root into the new root and detach the old one"));
+        }
+
+        private int slot() {
+            return nextSlot++;
+        }
+
+        private void planAutomounts(List<Runnable> attach) {
+            var auto = spec.automount();
+            boolean ownProc = spec.unshares(Namespace.PID) || !spec.unshares(Namespace.USER);
+            if (auto.procfs() && ownProc) planMount(new MountSpec.Proc("/proc", "automount.procfs"), attach);
+            if (auto.tmpfs()) planMount(new MountSpec.Tmpfs("/tmp", "automount.tmpfs"), attach);
+            if (auto.devfs()) planMount(new MountSpec.Dev("/dev", "automount.devfs"), attach);
+        }
+
+        private void planMount(MountSpec m, List<Runnable> attach) {
+            String target = checkTarget(m.target(), m.origin());
+            if (target == null) return;
+            switch (m) {
+                case MountSpec.Bind b -> {
+                    String src = b.source();
+                    HostView.PathKind kind = src.startsWith("/") ? host.kind(src) : HostView.PathKind.MISSING;
+                    if (!src.startsWith("/")) {
+                        problem(b.origin(), "source must be an absolute path: " + src);
+                        return;
+                    }
+                    if (kind == HostView.PathKind.MISSING) {
+                        problem(b.origin(), "source does not exist: " + src);
+                        return;
+                    }
+                    int slot = slot();
+                    String ro = b.readOnly() ? "1" : "0";
+                    steps.add(Step.of(Op.OPEN_TREE, "clone " + src + (b.readOnly() ? " read-only" : "") + " for " + target,
+                            String.valueOf(slot), src, "1", ro));
+                    String type = kind == HostView.PathKind.DIRECTORY ? "d" : "f";
+                    attach.add(() -> steps.add(Step.of(Op.ATTACH,
+                            "mount " + src + " on " + target + (b.readOnly() ? " (read-only)" : ""),
+                            String.valueOf(slot), target, type)));
+                }
+                case MountSpec.Tmpfs t -> attach.add(() -> steps.add(Step.of(Op.MOUNT_FS,
+                        "mount tmpfs on " + target, "tmpfs", "tmpfs", "mode=1777", target, "nosuid,nodev")));
+                case MountSpec.Proc p -> {
+                    if (!spec.unshares(Namespace.PID) && spec.unshares(Namespace.USER)) {
+                        problem(p.origin(), "a fresh /proc inside a user namespace needs the pid namespace");
+                        return;
+                    }
+                    attach.add(() -> steps.add(Step.of(Op.MOUNT_FS, "mount proc on " + target,
+                            "proc", "proc", "", target, "nosuid,nodev,noexec")));
+                }
+                case MountSpec.Dev d -> planDev(target, attach);
+                case MountSpec.Dir d -> attach.add(() -> steps.add(Step.of(Op.MKDIR, "create directory " + target,
+                        target, "755")));
+                case MountSpec.Symlink s -> {
+                    if (s.linkTarget().isEmpty() || s.linkTarget().indexOf('\0') >= 0) {
+                        problem(s.origin(), "symlink target is empty or holds a NUL byte");
+                        return;
+                    }
+                    attach.add(() -> steps.add(Step.of(Op.SYMLINK, "symlink " + target + " -> " + s.linkTarget(),
+                            s.linkTarget(), target)));
+                }
+            }
+        }
+
+        private void planDev(String dev, List<Runnable> attach) {
+            Map<String, Integer> slots = new LinkedHashMap<>();
+            for (String node : DEV_NODES) {
+                String src = "/dev/" + node;
+                if (host.kind(src) == HostView.PathKind.MISSING) continue;
+                int slot = slot();
+                slots.put(node, slot);
+                steps.add(Step.of(Op.OPEN_TREE, "clone the host's " + src + " for " + dev + "/" + node,
+                        String.valueOf(slot), src, "0", "0"));
+            }
+            attach.add(() -> {
+                steps.add(Step.of(Op.MOUNT_FS, "mount tmpfs on " + dev, "tmpfs", "tmpfs", "mode=0755", dev, "nosuid,noexec"));
+                slots.forEach((node, slot) -> steps.add(Step.of(Op.ATTACH, "mount /dev/" + node + " on " + dev + "/" + node,
+                        String.valueOf(slot), dev + "/" + node, "f")));
+                steps.add(Step.of(Op.MOUNT_FS, "mount devpts on " + dev + "/pts", "devpts", "devpts",
+                        "newinstance,ptmxmode=0666,mode=0620", dev + "/pts", "nosuid,noexec"));
+                steps.add(Step.of(Op.SYMLINK, "symlink " + dev + "/ptmx -> pts/ptmx", "pts/ptmx", dev + "/ptmx"));
+                steps.add(Step.of(Op.MOUNT_FS, "mount tmpfs on " + dev + "/shm", "tmpfs", "tmpfs", "mode=1777",
+                        dev + "/shm", "nosuid,nodev"));
+                String[][] links = {{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+                        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}};
+                for (String[] l : links) {
+                    steps.add(Step.of(Op.SYMLINK, "symlink " + dev + "/" + l[1] + " -> " + l[0], l[0], dev + "/" + l[1]));
+                }
+            });
+        }
+
+        /** Absolute, normalised, no "." or ".." components, not the root itself. */
+        private String checkTarget(String target, String where) {
+            if (target == null || !target.startsWith("/")) {
+                problem(where, "target must be an absolute path inside the jail: " + target);
+                return null;
+            }
+            List<String> parts = new ArrayList<>();
+            for (String p : target.split("/")) {
+                if (p.isEmpty()) continue;
+                if (p.equals("..") || p.equals(".")) {
+                    problem(where, "target " + target + " has a '" + p + "' component (it could leave the jail's root)");
+                    return null;
+                }
+                parts.add(p);
+            }
+            if (parts.isEmpty()) {
+                problem(where, "target cannot be the jail's / itself");
+                return null;
+            }
+            if (target.indexOf('\0') >= 0) {
+                problem(where, "target holds a NUL byte");
+                return null;
+            }
+            return "/" + String.join("/", parts);
+        }
+
+        private void planUts() {
+            String name = spec.hostname();
+            if (name == null) return;
+            if (!spec.unshares(Namespace.UTS)) {
+                problem(at("hostname"), "setting the hostname needs the uts namespace");
+                return;
+            }
+            int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes == 0 || bytes > MAX_HOSTNAME_BYTES) {
+                problem(at("hostname"), "must be 1 to " + MAX_HOSTNAME_BYTES + " bytes, not " + bytes);
+                return;
+            }
+            if (name.indexOf('\0') >= 0) {
+                problem(at("hostname"), "holds a NUL byte");
+                return;
+            }
+            steps.add(Step.of(Op.SETHOSTNAME, "set the hostname to " + name, name));
+        }
+
+        private void planExec() {
+            Map<String, String> env = new LinkedHashMap<>();
+            if (!spec.clearEnvironment()) env.putAll(host.environment());
+            spec.environment().forEach((k, v) -> {
+                if (k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0 || v.indexOf('\0') >= 0) {
+                    problem(at("environment"), "bad variable name or value: " + k);
+                } else {
+                    env.put(k, v);
+                }
+            });
+            env.putIfAbsent("PATH", DEFAULT_PATH);
+            if (spec.command().isEmpty()) return;
+            List<String> args = new ArrayList<>();
+            args.add(spec.command().getFirst());
+            args.add(String.valueOf(spec.command().size()));
+            args.addAll(spec.command());
+            env.forEach((k, v) -> args.add(k + "=" + v));
+            steps.add(new Step(Op.EXEC, args, "exec " + String.join(" ", spec.command())));
+        }
+    }
+}

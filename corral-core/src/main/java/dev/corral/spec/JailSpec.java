@@ -1,0 +1,65 @@
+package dev.corral.spec;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the user wants: the application and the jail around it. Immutable; built by
+ * {@code dev.corral.JailBuilder}, the CLI or a JSON config, and checked by the planner against the
+ * host it runs on.
+ *
+ * @param command        argv; the first element is the program, looked up on the jail's PATH
+ * @param namespaces     namespaces to unshare; the rest are shared with the caller
+ * @param uidMap         uid ranges; empty means "the caller's euid is root inside"
+ * @param gidMap         gid ranges; empty means "the caller's egid is root inside"
+ * @param rootfs         directory to use as the jail's root, or null for the default jail
+ *                       (the host's / read-only)
+ * @param automount      what corral mounts by itself (/proc, /tmp, /dev)
+ * @param mounts         further mounts, applied in order after the automounts
+ * @param hostname       hostname inside (needs the uts namespace), or null to keep the host's
+ * @param workingDirectory cwd inside, or null for "/"
+ * @param environment    variables to set (after the caller's, unless clearEnvironment)
+ * @param uid            uid inside, or null (then {@code user}, or 0)
+ * @param gid            gid inside, or null (then {@code group}, the user's group, or 0)
+ * @param user           user name resolved in the jail's /etc/passwd, or null
+ * @param group          group name resolved in the jail's /etc/group, or null
+ * @param init           run a tiny init as PID 1 (else the application is PID 1)
+ * @param takeTerminal   put the application in the terminal's foreground (interactive use)
+ * @param labels         how errors name the fields of this spec
+ */
+public record JailSpec(
+        List<String> command,
+        Set<Namespace> namespaces,
+        List<IdMapping> uidMap,
+        List<IdMapping> gidMap,
+        String rootfs,
+        Automount automount,
+        List<MountSpec> mounts,
+        String hostname,
+        String workingDirectory,
+        Map<String, String> environment,
+        boolean clearEnvironment,
+        Long uid,
+        Long gid,
+        String user,
+        String group,
+        boolean init,
+        boolean takeTerminal,
+        Labels labels) {
+
+    public JailSpec {
+        command = List.copyOf(command);
+        namespaces = Set.copyOf(namespaces);
+        uidMap = List.copyOf(uidMap);
+        gidMap = List.copyOf(gidMap);
+        mounts = List.copyOf(mounts);
+        environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
+    }
+
+    public boolean unshares(Namespace ns) {
+        return namespaces.contains(ns);
+    }
+}
