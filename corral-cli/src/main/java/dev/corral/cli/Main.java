@@ -1,6 +1,28 @@
 package dev.corral.cli;
 
+import picocli.CommandLine;
+
+/** Entry point of the {@code corral} command. Exit 2 for usage errors, as the issue and podman agree. */
 public final class Main {
+    private Main() {}
+
     public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        CommandLine cli = new CommandLine(new CorralCommand());
+        cli.setParameterExceptionHandler((e, argv) -> {
+            System.err.println("corral: " + e.getMessage());
+            System.err.println("Try 'corral " + (e.getCommandLine().getCommandName().equals("corral") ? ""
+                    : e.getCommandLine().getCommandName() + " ") + "--help'.");
+            return ExitCodes.USAGE;
+        });
+        cli.setExecutionExceptionHandler((e, c, parsed) -> {
+            System.err.println("corral: internal error: " + e);
+            e.printStackTrace();
+            return ExitCodes.SETUP_FAILED;
+        });
+        return cli.execute(args);
     }
 }

@@ -206,8 +206,9 @@ public final class Planner {
             } else {
                 if (uid == null) uid = 0L;
                 if (gid == null) gid = 0L;
-                checkMapped(uid, maps.uid(), at(spec.user() != null && spec.uid() == null ? "user" : "uid"), "uid");
-                checkMapped(gid, maps.gid(), at(spec.group() != null && spec.gid() == null ? "group" : "gid"), "gid");
+                checkMapped(uid, maps.uid(), at(spec.uid() != null ? "uid" : spec.user() != null ? "user" : "uid"), "uid");
+                checkMapped(gid, maps.gid(), at(spec.gid() != null ? "gid" : spec.group() != null ? "group"
+                        : spec.user() != null ? "user" : "gid"), "gid");
                 groups.removeIf(g -> maps.gid().stream().noneMatch(m -> m.coversInside(g)));
             }
             if (uid < 0 || uid > IdMapping.MAX_ID) problem(at("uid"), "out of range: " + uid);

@@ -1,0 +1,16 @@
+package dev.corral.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "corral",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        description = "Runs applications in Linux namespace jails.",
+        subcommands = {RunCommand.class, PlanCommand.class})
+final class CorralCommand implements Runnable {
+    @Override
+    public void run() {
+        System.err.println("corral: a command is needed: run, plan. Try 'corral --help'.");
+        System.exit(ExitCodes.USAGE);
+    }
+}

@@ -1,0 +1,221 @@
+package dev.corral.cli;
+
+import dev.corral.JailBuilder;
+import dev.corral.config.AppConfig;
+import dev.corral.spec.IdMapping;
+import dev.corral.spec.Labels;
+import dev.corral.spec.MountSpec;
+import dev.corral.spec.Namespace;
+import dev.corral.spec.Problem;
+import dev.corral.spec.SpecException;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The flags that describe a jail, shared by {@code run} and {@code plan}. */
+final class JailOptions {
+    /** Keeps a namespace of the caller's (everything is unshared by default). */
+    @Option(names = "--share-user", description = "Keep the caller's user namespace (needs root).")
+    boolean shareUser;
+    @Option(names = "--share-mount", description = "Keep the caller's mount namespace.")
+    boolean shareMount;
+    @Option(names = "--share-pid", description = "Keep the caller's pid namespace.")
+    boolean sharePid;
+    @Option(names = "--share-net", description = "Keep the caller's network namespace.")
+    boolean shareNet;
+    @Option(names = "--share-uts", description = "Keep the caller's uts namespace (hostname).")
+    boolean shareUts;
+    @Option(names = "--share-ipc", description = "Keep the caller's ipc namespace.")
+    boolean shareIpc;
+    @Option(names = "--share-cgroup", description = "Keep the caller's cgroup namespace.")
+    boolean shareCgroup;
+    @Option(names = "--share-time", description = "Keep the caller's time namespace.")
+    boolean shareTime;
+
+    @Option(names = "--unshare-user", description = "Unshare the user namespace (the default; for scripts).")
+    boolean unshareUser;
+    @Option(names = "--unshare-mount", description = "Unshare the mount namespace (the default).")
+    boolean unshareMount;
+    @Option(names = "--unshare-pid", description = "Unshare the pid namespace (the default).")
+    boolean unsharePid;
+    @Option(names = "--unshare-net", description = "Unshare the network namespace (the default).")
+    boolean unshareNet;
+    @Option(names = "--unshare-uts", description = "Unshare the uts namespace (the default).")
+    boolean unshareUts;
+    @Option(names = "--unshare-ipc", description = "Unshare the ipc namespace (the default).")
+    boolean unshareIpc;
+    @Option(names = "--unshare-cgroup", description = "Unshare the cgroup namespace (the default).")
+    boolean unshareCgroup;
+    @Option(names = "--unshare-time", description = "Unshare the time namespace (the default where the kernel has one).")
+    boolean unshareTime;
+
+    @Option(names = "--uid-map", paramLabel = "INSIDE:OUTSIDE:COUNT",
+            description = "Map a uid range (repeatable). Default: your euid is 0 inside.")
+    List<String> uidMaps = new ArrayList<>();
+    @Option(names = "--gid-map", paramLabel = "INSIDE:OUTSIDE:COUNT", description = "Map a gid range (repeatable).")
+    List<String> gidMaps = new ArrayList<>();
+    @Option(names = "--uid", paramLabel = "UID", description = "Run as this uid inside.")
+    Long uid;
+    @Option(names = "--gid", paramLabel = "GID", description = "Run with this gid inside.")
+    Long gid;
+    @Option(names = "--user", paramLabel = "NAME", description = "Run as this user of the jail's /etc/passwd.")
+    String user;
+    @Option(names = "--group", paramLabel = "NAME", description = "Run with this group of the jail's /etc/group.")
+    String group;
+
+    @Option(names = "--rootfs", paramLabel = "DIR", description = "Use DIR as the root (pivot_root). Default: the host's / read-only.")
+    String rootfs;
+    @Option(names = "--no-automount", description = "Do not mount /proc, /tmp and /dev by default.")
+    boolean noAutomount;
+
+    /** Mount flags keep their order on the command line, so they are collected in one list. */
+    final List<MountSpec> mounts = new ArrayList<>();
+    final List<Problem> problems = new ArrayList<>();
+
+    @Option(names = "--bind", paramLabel = "SRC[:DST]", description = "Bind SRC to DST (default: the same path).")
+    void bind(String value) {
+        String[] sd = splitPair(value, "--bind");
+        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], false, "--bind " + value));
+    }
+
+    @Option(names = "--ro-bind", paramLabel = "SRC[:DST]", description = "Bind SRC to DST read-only.")
+    void roBind(String value) {
+        String[] sd = splitPair(value, "--ro-bind");
+        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], true, "--ro-bind " + value));
+    }
+
+    @Option(names = "--tmpfs", paramLabel = "DST", description = "Mount a fresh tmpfs on DST.")
+    void tmpfs(String dst) {
+        mounts.add(new MountSpec.Tmpfs(dst, "--tmpfs " + dst));
+    }
+
+    @Option(names = "--proc", paramLabel = "DST", description = "Mount a fresh procfs on DST.")
+    void proc(String dst) {
+        mounts.add(new MountSpec.Proc(dst, "--proc " + dst));
+    }
+
+    @Option(names = "--dev", paramLabel = "DST", description = "Mount a minimal /dev on DST.")
+    void dev(String dst) {
+        mounts.add(new MountSpec.Dev(dst, "--dev " + dst));
+    }
+
+    @Option(names = "--dir", paramLabel = "DST", description = "Create an empty directory DST.")
+    void dir(String dst) {
+        mounts.add(new MountSpec.Dir(dst, "--dir " + dst));
+    }
+
+    @Option(names = "--symlink", paramLabel = "TARGET:DST", description = "Create a symlink DST pointing at TARGET.")
+    void symlink(String value) {
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) {
+            problems.add(new Problem("--symlink " + value, "expected TARGET:DST"));
+            return;
+        }
+        mounts.add(new MountSpec.Symlink(value.substring(0, colon), value.substring(colon + 1), "--symlink " + value));
+    }
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "Hostname inside (uts namespace).")
+    String hostname;
+    @Option(names = "--chdir", paramLabel = "DIR", description = "Working directory inside (default /).")
+    String chdir;
+    @Option(names = "--env", paramLabel = "KEY=VALUE", description = "Set a variable (repeatable).")
+    List<String> env = new ArrayList<>();
+    @Option(names = "--clear-env", description = "Start from an empty environment instead of yours.")
+    boolean clearEnv;
+    @Option(names = "--as-pid-1", description = "Run the program as PID 1 (no init; NGINX Unit's behaviour).")
+    boolean asPid1;
+    @Option(names = "--config", paramLabel = "FILE", description = "One application in NGINX Unit's JSON shape; flags add to it.")
+    Path config;
+
+    @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "The program and its arguments (after --).")
+    List<String> command = new ArrayList<>();
+
+    private static final Map<String, String> FLAG_LABELS = Map.ofEntries(
+            Map.entry("command", "COMMAND"), Map.entry("namespaces", "--share-*"),
+            Map.entry("uidMap", "--uid-map"), Map.entry("gidMap", "--gid-map"), Map.entry("rootfs", "--rootfs"),
+            Map.entry("mounts", "mount flags"), Map.entry("hostname", "--hostname"),
+            Map.entry("workingDirectory", "--chdir"), Map.entry("environment", "--env"), Map.entry("uid", "--uid"),
+            Map.entry("gid", "--gid"), Map.entry("user", "--user"), Map.entry("group", "--group"),
+            Map.entry("automount.procfs", "--proc"), Map.entry("automount.tmpfs", "--tmpfs"));
+
+    /** The builder these flags describe, on top of --config when given. */
+    JailBuilder toBuilder() throws SpecException {
+        JailBuilder b = config != null ? AppConfig.load(config) : new JailBuilder().labels(Labels.of(FLAG_LABELS));
+        applyNamespaces(b);
+        for (String m : uidMaps) parseMap(m, "--uid-map").ifPresent(b::uidMap);
+        for (String m : gidMaps) parseMap(m, "--gid-map").ifPresent(b::gidMap);
+        if (uid != null) b.uid(uid);
+        if (gid != null) b.gid(gid);
+        if (user != null) b.user(user);
+        if (group != null) b.group(group);
+        if (rootfs != null) b.rootfs(absolute(rootfs));
+        if (noAutomount) b.automount(dev.corral.spec.Automount.NONE);
+        for (MountSpec m : mounts) b.mount(m);
+        if (hostname != null) b.hostname(hostname);
+        if (chdir != null) b.workingDirectory(chdir);
+        for (String kv : env) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) problems.add(new Problem("--env " + kv, "expected KEY=VALUE"));
+            else b.env(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        if (clearEnv) b.clearEnvironment(true);
+        if (asPid1) b.init(false);
+        if (!command.isEmpty()) b.command(command);
+        else if (config == null) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
+        if (!problems.isEmpty()) throw new SpecException(problems);
+        return b;
+    }
+
+    private void applyNamespaces(JailBuilder b) {
+        Object[][] table = {
+                {Namespace.USER, shareUser, unshareUser}, {Namespace.MOUNT, shareMount, unshareMount},
+                {Namespace.PID, sharePid, unsharePid}, {Namespace.NET, shareNet, unshareNet},
+                {Namespace.UTS, shareUts, unshareUts}, {Namespace.IPC, shareIpc, unshareIpc},
+                {Namespace.CGROUP, shareCgroup, unshareCgroup}, {Namespace.TIME, shareTime, unshareTime}};
+        for (Object[] row : table) {
+            Namespace ns = (Namespace) row[0];
+            boolean share = (Boolean) row[1], unshare = (Boolean) row[2];
+            if (share && unshare) {
+                problems.add(new Problem("--share-" + ns.userName(), "conflicts with --unshare-" + ns.userName()));
+            } else if (share) {
+                b.share(ns);
+            } else if (unshare) {
+                b.unshare(ns);
+            }
+        }
+    }
+
+    private java.util.Optional<IdMapping> parseMap(String value, String flag) {
+        String[] f = value.split(":", -1);
+        String where = flag + " " + value;
+        if (f.length != 3) {
+            problems.add(new Problem(where, "expected INSIDE:OUTSIDE:COUNT"));
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(new IdMapping(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), where));
+        } catch (NumberFormatException e) {
+            problems.add(new Problem(where, "expected three whole numbers INSIDE:OUTSIDE:COUNT"));
+            return java.util.Optional.empty();
+        }
+    }
+
+    private String[] splitPair(String value, String flag) {
+        int colon = value.indexOf(':');
+        String src = colon < 0 ? value : value.substring(0, colon);
+        String dst = colon < 0 ? value : value.substring(colon + 1);
+        if (src.isEmpty() || dst.isEmpty()) {
+            problems.add(new Problem(flag + " " + value, "expected SRC[:DST]"));
+            return null;
+        }
+        return new String[] {absolute(src), colon < 0 ? absolute(src) : dst};
+    }
+
+    private static String absolute(String path) {
+        return Path.of(path).toAbsolutePath().normalize().toString();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.corral.cli;
+
+import dev.corral.JailBuilder;
+import dev.corral.JailSetupException;
+import dev.corral.JailedProcess;
+import dev.corral.launch.Launcher;
+import dev.corral.plan.LaunchPlan;
+import dev.corral.spec.Problem;
+import dev.corral.spec.SpecException;
+import dev.corral.sys.Libc;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+import java.io.IOException;
+import java.util.concurrent.Callable;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run COMMAND in a new jail and exit with its status (n, or 128+N for signal N).",
+                "By default every namespace is new, your uid and gid are root inside, the host's / is"
+                        + " read-only with a private /tmp, a fresh /proc and a minimal /dev, and a tiny init is PID 1."},
+        footer = {"", "Examples:", "  corral run -- sh", "  corral run --rootfs /srv/rootfs --hostname web --ro-bind /srv/data:/data -- /bin/app",
+                "  corral run --config app.json"})
+final class RunCommand implements Callable<Integer> {
+    /** Signals a user sends to corral that the jailed program should get instead. */
+    private static final String[] FORWARDED = {"TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "WINCH", "CONT"};
+
+    @Mixin
+    JailOptions jail;
+
+    @Option(names = "--dry-run", description = "Print the plan, every step in order, and exit without running anything.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() {
+        if (dryRun) return printPlan(jail);
+        try {
+            JailBuilder b = jail.toBuilder();
+            boolean terminal = Libc.isatty(0);
+            b.stdio(JailBuilder.StdioMode.INHERIT).takeTerminal(terminal);
+            JailedProcess p = b.start();
+            forwardSignals(p);
+            return p.waitFor();
+        } catch (SpecException e) {
+            return report(e);
+        } catch (JailSetupException e) {
+            System.err.println("corral: " + e.getMessage());
+            return e.exitStatus();
+        } catch (IOException e) {
+            System.err.println("corral: " + e.getMessage());
+            return ExitCodes.SETUP_FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitCodes.SETUP_FAILED;
+        }
+    }
+
+    static Integer printPlan(JailOptions jail) {
+        try {
+            LaunchPlan plan = Launcher.shared().plan(jail.toBuilder().build());
+            plan.describe().forEach(System.out::println);
+            return 0;
+        } catch (SpecException e) {
+            return report(e);
+        }
+    }
+
+    static int report(SpecException e) {
+        for (Problem p : e.problems()) System.err.println("corral: " + p);
+        return ExitCodes.USAGE;
+    }
+
+    private static void forwardSignals(JailedProcess p) {
+        for (String name : FORWARDED) {
+            try {
+                Signal.handle(new Signal(name), s -> p.signal(s.getNumber()));
+            } catch (IllegalArgumentException ignored) {
+                // the JVM keeps this one for itself
+            }
+        }
+    }
+}

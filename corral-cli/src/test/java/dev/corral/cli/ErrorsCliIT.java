@@ -1,0 +1,82 @@
+package dev.corral.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Bad input: one clear line naming the flag or path, exit 2 (usage) or 125/127, nothing started. */
+class ErrorsCliIT {
+    private static void assertUsageError(Cli.Result r, String message) {
+        assertThat(r.status()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).contains(message);
+        assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void unknownFlag() throws Exception {
+        assertUsageError(Cli.run("run", "--unshare-nett", "--", "true"), "Unknown option: '--unshare-nett'");
+    }
+
+    @Test
+    void noCommand() throws Exception {
+        assertUsageError(Cli.run("run"), "corral: COMMAND: no program given");
+    }
+
+    @Test
+    void malformedMaps() throws Exception {
+        assertUsageError(Cli.run("run", "--uid-map", "0:1000", "--", "true"), "corral: --uid-map 0:1000: expected INSIDE:OUTSIDE:COUNT");
+        assertUsageError(Cli.run("run", "--uid-map", "0:100000:10", "--uid-map", "5:200000:10", "--", "true"),
+                "corral: --uid-map 5:200000:10: inside ids overlap --uid-map 0:100000:10");
+        assertUsageError(Cli.run("run", "--uid-map", "0:100000:0", "--", "true"), "range size must be at least 1");
+        assertUsageError(Cli.run("run", "--uid-map", "0:4294967290:100", "--", "true"), "range runs past the largest id");
+    }
+
+    @Test
+    void rootfsProblems(@TempDir Path dir) throws Exception {
+        assertUsageError(Cli.run("run", "--rootfs", "/no/such/dir", "--", "true"), "corral: --rootfs: no such directory: /no/such/dir");
+        Path file = Files.writeString(dir.resolve("f"), "x");
+        assertUsageError(Cli.run("run", "--rootfs", file.toString(), "--", "true"), "corral: --rootfs: not a directory");
+        assertUsageError(Cli.run("run", "--rootfs", "/", "--", "true"), "the host's / cannot be the rootfs");
+        assertUsageError(Cli.run("run", "--rootfs", dir.toString(), "--share-mount", "--", "true"), "a rootfs needs the mount namespace");
+    }
+
+    @Test
+    void mountProblems() throws Exception {
+        assertUsageError(Cli.run("run", "--bind", "/no/such/source:/data", "--", "true"), "source does not exist: /no/such/source");
+        assertUsageError(Cli.run("run", "--tmpfs", "/data/../etc", "--", "true"), "has a '..' component");
+        assertUsageError(Cli.run("run", "--tmpfs", "relative", "--", "true"), "target must be an absolute path");
+    }
+
+    @Test
+    void hostnameTooLong() throws Exception {
+        assertUsageError(Cli.run("run", "--hostname", "h".repeat(65), "--", "true"), "corral: --hostname: must be 1 to 64 bytes, not 65");
+        assertUsageError(Cli.run("run", "--share-uts", "--hostname", "x", "--", "true"), "needs the uts namespace");
+    }
+
+    @Test
+    void userNotMapped() throws Exception {
+        assertUsageError(Cli.run("run", "--uid", "1000", "--", "true"), "corral: --uid: uid 1000 is not mapped");
+        assertUsageError(Cli.run("run", "--user", "no-such-user", "--", "true"), "no user \"no-such-user\"");
+    }
+
+    @Test
+    void missingProgram() throws Exception {
+        Cli.Result r = Cli.run("run", "--", "/no/such/program");
+        assertThat(r.status()).isEqualTo(127);
+        assertThat(r.err()).isEqualTo("corral: exec /no/such/program: No such file or directory\n");
+    }
+
+    @Test
+    void badConfig(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("bad.json"), "{\"executable\": \"/bin/true\",\n \"isolation\": {\"namespces\": {}}}");
+        assertUsageError(Cli.run("run", "--config", config.toString()), "did you mean \"namespaces\"");
+        Path broken = Files.writeString(dir.resolve("broken.json"), "{\"executable\": \n");
+        Cli.Result r = Cli.run("run", "--config", broken.toString());
+        assertUsageError(r, broken + ":");
+    }
+}

@@ -1,0 +1,107 @@
+package dev.corral.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code corral run} as a user types it, as root. */
+class RunCliIT {
+    @Test
+    void exitStatusIsTheProgramsOwn() throws Exception {
+        assertThat(Cli.run("run", "--", "sh", "-c", "exit 7").status()).isEqualTo(7);
+        assertThat(Cli.run("run", "--", "sh", "-c", "kill -TERM $$").status()).isEqualTo(128 + 15);
+        assertThat(Cli.run("run", "--as-pid-1", "--", "sh", "-c", "exit 9").status()).isEqualTo(9);
+    }
+
+    @Test
+    void stdioPassesThroughAndDefaultJailIsReal() throws Exception {
+        Cli.Result r = Cli.run("run", "--hostname", "cli-jail", "--env", "GREETING=hi", "--",
+                "sh", "-c", "echo $GREETING; hostname; echo $$; id -u; echo oops >&2");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).isEqualTo("hi\ncli-jail\n2\n0\n");
+        assertThat(r.err()).isEqualTo("oops\n");
+    }
+
+    @Test
+    void dryRunPrintsEveryStepAndRunsNothing(@TempDir Path dir) throws Exception {
+        Path marker = dir.resolve("marker");
+        Cli.Result r = Cli.run("run", "--dry-run", "--bind", dir + ":/data", "--", "touch", "/data/marker");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).contains("1. clone a process into new namespaces: user, mount, pid, net, uts, ipc, cgroup")
+                .contains("write its uid_map: 0 0 1")
+                .contains("mount " + dir + " on /data")
+                .contains("pivot_root into the new root")
+                .contains("exec touch /data/marker");
+        assertThat(marker).doesNotExist();
+        assertThat(Cli.run("plan", "--", "true").out()).contains("exec true");
+    }
+
+    @Test
+    void bindsWork(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("in.txt"), "from host");
+        Cli.Result r = Cli.run("run", "--bind", dir + ":/data", "--ro-bind", dir + ":/ro", "--",
+                "sh", "-c", "cat /data/in.txt; echo written > /data/out.txt; echo x > /ro/y");
+        assertThat(r.out()).isEqualTo("from host");
+        assertThat(r.err()).contains("Read-only file system");
+        assertThat(Files.readString(dir.resolve("out.txt"))).isEqualTo("written\n");
+    }
+
+    @Test
+    void unitConfigRuns(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("app.json");
+        Files.writeString(config, """
+                {"applications": {"hello": {
+                  "type": "external",
+                  "executable": "/bin/sh",
+                  "arguments": ["-c", "hostname; echo $MODE"],
+                  "environment": {"MODE": "prod"},
+                  "isolation": {
+                    "namespaces": {"credential": true, "mount": true, "pid": true, "uname": true},
+                    "uidmap": [{"container": 0, "host": 0, "size": 1}],
+                    "gidmap": [{"containerID": 0, "hostID": 0, "size": 1}],
+                    "hostname": "unit-app"
+                  }}}}""");
+        Cli.Result r = Cli.run("run", "--config", config.toString());
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out()).isEqualTo("unit-app\nprod\n");
+        assertThat(r.status()).isZero();
+    }
+
+    @Test
+    void aSignalToCorralReachesTheProgram() throws Exception {
+        Process p = new ProcessBuilder(Cli.command(java.util.List.of(), "run", "--",
+                "sh", "-c", "trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.1; done"))
+                .redirectErrorStream(true).start();
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+        assertThat(out.readLine()).isEqualTo("ready");
+        p.toHandle().destroy(); // SIGTERM to the corral JVM
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(out.readLine()).isEqualTo("got-term");
+        assertThat(p.exitValue()).isEqualTo(42);
+    }
+
+    @Test
+    void theJailDiesWhenCorralIsKilled() throws Exception {
+        String tag = "3" + ProcessHandle.current().pid() + ".25"; // a sleep time nobody else uses
+        Process p = new ProcessBuilder(Cli.command(java.util.List.of(), "run", "--", "sh", "-c", "echo up; exec sleep " + tag))
+                .redirectErrorStream(true).start();
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+        assertThat(out.readLine()).isEqualTo("up");
+        assertThat(sleepers(tag)).isNotEmpty();
+        p.toHandle().destroyForcibly(); // SIGKILL: no shutdown hook runs
+        p.waitFor();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!sleepers(tag).isEmpty() && System.nanoTime() < deadline) Thread.sleep(50);
+        assertThat(sleepers(tag)).as("jailed processes left after corral was SIGKILLed").isEmpty();
+    }
+
+    private static java.util.List<ProcessHandle> sleepers(String tag) {
+        return ProcessHandle.allProcesses()
+                .filter(h -> h.info().arguments().map(a -> a.length > 0 && a[a.length - 1].equals(tag)).orElse(false))
+                .toList();
+    }
+}

@@ -1,0 +1,53 @@
+package dev.corral.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/** The unprivileged path: corral run by the normal user nobody (65534), through setpriv. */
+class UnprivilegedCliIT {
+    @BeforeAll
+    static void needsRootToSwitchUser() {
+        assumeThat(new com.sun.security.auth.module.UnixSystem().getUid()).as("these tests switch to nobody with setpriv").isZero();
+    }
+
+    @Test
+    void defaultJailMapsNobodyToRoot() throws Exception {
+        Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--hostname", "mine", "--",
+                "sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; hostname; echo $$");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.status()).isZero();
+        assertThat(r.out().lines().map(String::strip).toList())
+                .containsExactly("0", "0", "0      65534          1", "0      65534          1", "deny", "mine", "2");
+    }
+
+    @Test
+    void nobodyCannotMapIdsItDoesNotOwn() throws Exception {
+        Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--uid-map", "0:0:1", "--", "true");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("corral: --uid-map 0:0:1: maps host ids 0..0 which this user (65534) does not own");
+    }
+
+    @Test
+    void nobodyCannotUnshareWithoutAUserNamespace() throws Exception {
+        Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--share-user", "--", "true");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("creating namespaces without a user namespace needs root");
+    }
+
+    @Test
+    void subordinateRangesGoThroughNewuidmap() throws Exception {
+        assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
+        assumeThat(Files.readString(Path.of("/etc/subgid"))).contains("nobody:300000:65536");
+        Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--uid-map", "0:300000:65536", "--gid-map", "0:300000:65536",
+                "--uid", "1000", "--gid", "1000", "--", "sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
+                .containsExactly("1000", "1000", "0 300000 65536", "0 300000 65536");
+    }
+}

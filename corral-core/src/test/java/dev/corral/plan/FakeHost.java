@@ -1,0 +1,35 @@
+package dev.corral.plan;
+
+import dev.corral.ids.SubIdRange;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A host that exists only in a test: fixed ids, a few paths, a few files. */
+final class FakeHost implements HostView {
+    int euid = 1000;
+    int egid = 1000;
+    List<SubIdRange> subuids = List.of(new SubIdRange(100000, 65536));
+    List<SubIdRange> subgids = List.of(new SubIdRange(100000, 65536));
+    boolean helpers = true;
+    final Map<String, PathKind> paths = new HashMap<>(Map.of(
+            "/", PathKind.DIRECTORY, "/tmp", PathKind.DIRECTORY, "/srv/data", PathKind.DIRECTORY,
+            "/dev/null", PathKind.OTHER, "/dev/zero", PathKind.OTHER, "/dev/full", PathKind.OTHER,
+            "/dev/random", PathKind.OTHER, "/dev/urandom", PathKind.OTHER, "/dev/tty", PathKind.OTHER,
+            "/srv/rootfs", PathKind.DIRECTORY));
+    final Map<String, String> files = new HashMap<>(Map.of(
+            "/srv/rootfs/etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n",
+            "/srv/rootfs/etc/group", "root:x:0:\napp:x:1001:\nwheel:x:10:app\n"));
+
+    @Override public int euid() { return euid; }
+    @Override public int egid() { return egid; }
+    @Override public Map<String, String> environment() { return Map.of("HOME", "/home/me"); }
+    @Override public List<SubIdRange> subuids() { return subuids; }
+    @Override public List<SubIdRange> subgids() { return subgids; }
+    @Override public boolean idMapHelpers() { return helpers; }
+    @Override public PathKind kind(String path) { return paths.getOrDefault(path, PathKind.MISSING); }
+    @Override public Optional<String> realPath(String path) { return Optional.of(path); }
+    @Override public Optional<String> readFile(String path) { return Optional.ofNullable(files.get(path)); }
+}

@@ -1,0 +1,112 @@
+package dev.corral.plan;
+
+import dev.corral.JailBuilder;
+import dev.corral.spec.Namespace;
+import dev.corral.spec.SpecException;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The planner is pure: a spec and a host view give exactly one plan, compared with golden files. */
+class PlannerTest {
+    private final FakeHost host = new FakeHost();
+
+    private LaunchPlan plan(JailBuilder b) throws SpecException {
+        return new Planner(host).plan(b.build());
+    }
+
+    private static JailBuilder jail() {
+        return new JailBuilder().namespaces(java.util.EnumSet.complementOf(java.util.EnumSet.of(Namespace.TIME)));
+    }
+
+    private static String golden(String name) throws IOException {
+        try (InputStream in = PlannerTest.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void defaultJailPlan() throws Exception {
+        LaunchPlan p = plan(jail().command("sh", "-c", "echo hi").clearEnvironment(true));
+        assertThat(String.join("\n", p.describe()) + "\n").isEqualTo(golden("default-jail.plan"));
+        assertThat(p.idMaps().denySetgroups()).isTrue();
+        assertThat(p.idMaps().useHelpers()).isFalse();
+        assertThat(p.cloneFlags()).isEqualTo(0x10000000L | 0x20000L | 0x20000000L | 0x40000000L | 0x4000000L | 0x8000000L | 0x2000000L);
+    }
+
+    @Test
+    void rootfsJailPlan() throws Exception {
+        host.euid = 0;
+        host.egid = 0;
+        LaunchPlan p = plan(jail().command("/bin/app").rootfs("/srv/rootfs").hostname("web")
+                .uidMap(0, 100000, 65536).gidMap(0, 100000, 65536).user("app")
+                .readOnlyBind("/srv/data", "/data").clearEnvironment(true).env("MODE", "prod"));
+        assertThat(String.join("\n", p.describe()) + "\n").isEqualTo(golden("rootfs-jail.plan"));
+    }
+
+    @Test
+    void subordinateIdsGoThroughTheHelpers() throws Exception {
+        LaunchPlan p = plan(jail().command("true").uidMap(0, 100000, 65536).gidMap(0, 100000, 65536));
+        assertThat(p.idMaps().useHelpers()).isTrue();
+        assertThat(p.idMaps().denySetgroups()).isFalse();
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        assertThatThrownBy(() -> plan(jail().command("true").uidMap(0, 5, 1).hostname("x".repeat(65))
+                .tmpfs("/a/../b").bind("/no/such", "/x")))
+                .isInstanceOfSatisfying(SpecException.class, e -> assertThat(e.problems()).extracting(Object::toString)
+                        .containsExactly(
+                                "uidMap[0]: maps host ids 5..5 which this user (1000) does not own: only its own id and the ranges in /etc/subuid [100000..165535]",
+                                "tmpfs /a/../b: target /a/../b has a '..' component (it could leave the jail's root)",
+                                "bind /no/such: source does not exist: /no/such",
+                                "hostname: must be 1 to 64 bytes, not 65"));
+    }
+
+    @Test
+    void mapsMustNotOverlap() {
+        host.euid = 0;
+        assertThatThrownBy(() -> plan(jail().command("true").uidMap(0, 1000, 10).uidMap(5, 2000, 10).uidMap(20, 1005, 2)))
+                .hasMessageContaining("uidMap[1]: inside ids overlap uidMap[0]")
+                .hasMessageContaining("uidMap[2]: outside ids overlap uidMap[0]");
+    }
+
+    @Test
+    void userMustBeMapped() {
+        assertThatThrownBy(() -> plan(jail().command("true").rootfs("/srv/rootfs").user("app")))
+                .hasMessage("user: uid 1000 is not mapped in the jail's user namespace (map: [0 1000 1])\n"
+                        + "user: gid 1001 is not mapped in the jail's user namespace (map: [0 1000 1])");
+    }
+
+    @Test
+    void namespacesWithoutUserNamespaceNeedRoot() {
+        assertThatThrownBy(() -> plan(jail().command("true").share(Namespace.USER)))
+                .hasMessageContaining("creating namespaces without a user namespace needs root");
+        host.euid = 0;
+        List<Step> steps = assertThatNoProblem(jail().command("true").share(Namespace.USER)).steps();
+        assertThat(steps).extracting(Step::op).doesNotContain(Op.SETGID, Op.SETUID);
+    }
+
+    private LaunchPlan assertThatNoProblem(JailBuilder b) {
+        try {
+            return plan(b);
+        } catch (SpecException e) {
+            throw new AssertionError(e.getMessage());
+        }
+    }
+
+    @Test
+    void encodingIsStable() throws Exception {
+        byte[] bytes = PlanEncoder.encode(plan(jail().command("true").clearEnvironment(true)));
+        assertThat(new String(bytes, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("CRLP");
+        assertThat(bytes[4]).isEqualTo((byte) PlanEncoder.VERSION);
+        int len = (bytes[8] & 0xff) | (bytes[9] & 0xff) << 8 | (bytes[10] & 0xff) << 16 | (bytes[11] & 0xff) << 24;
+        assertThat(len).isEqualTo(bytes.length - 12);
+    }
+}
