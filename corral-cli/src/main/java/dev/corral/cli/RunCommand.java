@@ -37,7 +37,7 @@ final class RunCommand implements Callable<Integer> {
         if (dryRun) return printPlan(jail);
         try {
             JailBuilder b = jail.toBuilder();
-            boolean terminal = Libc.isatty(0);
+            boolean terminal = Libc.isForegroundTerminal(0);
             b.stdio(JailBuilder.StdioMode.INHERIT).takeTerminal(terminal);
             JailedProcess p = b.start();
             forwardSignals(p);

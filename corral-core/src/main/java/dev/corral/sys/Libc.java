@@ -41,6 +41,8 @@ public final class Libc {
     private static final MethodHandle GETEUID = plain("geteuid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETEGID = plain("getegid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle ISATTY = plain("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle GETPGRP = plain("getpgrp", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle TCGETPGRP = plain("tcgetpgrp", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle STRERROR = plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     private static final MethodHandle PIPE2 = errno("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle CLOSE = errno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -113,6 +115,17 @@ public final class Libc {
 
     public static boolean isatty(int fd) {
         try { return (int) ISATTY.invokeExact(fd) == 1; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /**
+     * Whether {@code fd} is a terminal whose foreground process group is ours: only then may a
+     * jailed program take the terminal (a background {@code corral run ... &} must not steal it).
+     */
+    public static boolean isForegroundTerminal(int fd) {
+        try {
+            if ((int) ISATTY.invokeExact(fd) != 1) return false;
+            return (int) TCGETPGRP.invokeExact(fd) == (int) GETPGRP.invokeExact();
+        } catch (Throwable t) { throw fatal(t); }
     }
 
     /** The C library's text for an errno value, e.g. "No such file or directory". */
