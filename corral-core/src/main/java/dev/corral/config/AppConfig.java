@@ -1,0 +1,275 @@
+package dev.corral.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.corral.JailBuilder;
+import dev.corral.spec.Automount;
+import dev.corral.spec.IdMapping;
+import dev.corral.spec.Labels;
+import dev.corral.spec.MountSpec;
+import dev.corral.spec.Namespace;
+import dev.corral.spec.Problem;
+import dev.corral.spec.SpecException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads one application in NGINX Unit's JSON shape into a {@link JailBuilder}.
+ *
+ * <p>Accepts a bare application object or {@code {"applications": {NAME: {...}}}} holding exactly
+ * one. Unit's {@code isolation} object works unchanged, in both the spellings of shipped Unit
+ * ({@code credential}, {@code uname}, {@code container}/{@code host}) and of the original proposal
+ * ({@code user}, {@code uts}, {@code containerID}/{@code hostID}). Unknown keys, wrong types and
+ * keys corral does not implement yet are errors, each named by its JSON pointer, all reported at
+ * once; nothing is silently ignored.
+ */
+public final class AppConfig {
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    private AppConfig() {}
+
+    public static JailBuilder load(Path file) throws SpecException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new SpecException(file.toString(), "no such file");
+        } catch (IOException e) {
+            throw new SpecException(file.toString(), "cannot read: " + e.getMessage());
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses {@code json}; {@code source} names it in syntax errors (a file name, "request body"). */
+    public static JailBuilder parse(String json, String source) throws SpecException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? source : source + ":" + at.getLineNr() + ":" + at.getColumnNr();
+            throw new SpecException(where, "malformed JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || root.isMissingNode()) throw new SpecException(source, "empty document");
+        List<Problem> problems = new ArrayList<>();
+        JailBuilder builder = fromTree(root, problems);
+        if (!problems.isEmpty()) throw new SpecException(problems);
+        return builder;
+    }
+
+    /** Reads a parsed document, adding to {@code problems}; the builder is only valid if none were. */
+    public static JailBuilder fromTree(JsonNode root, List<Problem> problems) {
+        JailBuilder builder = new JailBuilder();
+        JsonObject.of(root, "", problems).ifPresent(doc -> {
+            if (doc.has("applications")) {
+                doc.object("applications").ifPresent(apps -> {
+                    var entries = apps.entries();
+                    if (entries.size() != 1) {
+                        apps.problemHere("holds " + entries.size() + " applications; corral run takes exactly one");
+                        return;
+                    }
+                    var e = entries.getFirst();
+                    JsonObject.of(e.getValue(), apps.pathOf(e.getKey()), problems)
+                            .ifPresent(app -> new Reader(app, builder).read());
+                });
+                doc.finish();
+            } else {
+                new Reader(doc, builder).read();
+            }
+        });
+        return builder;
+    }
+
+    /** Reads one application object into the builder. */
+    private static final class Reader {
+        private final JsonObject app;
+        private final JailBuilder b;
+        private final Map<String, String> labels = new HashMap<>();
+
+        Reader(JsonObject app, JailBuilder builder) {
+            this.app = app;
+            this.b = builder;
+        }
+
+        void read() {
+            app.string("type").ifPresent(t -> {
+                if (!t.equals("external")) {
+                    app.problem("type", "corral runs executables: only \"external\" is supported, not \"" + t + "\"");
+                }
+            });
+            List<String> argv = new ArrayList<>();
+            Optional<String> exe = app.string("executable");
+            if (exe.isPresent()) argv.add(exe.get());
+            else if (!app.has("executable")) app.problemHere("missing \"executable\"");
+            argv.addAll(app.strings("arguments"));
+            if (exe.isPresent()) b.command(argv);
+            label("command", app.pathOf("executable"));
+
+            app.string("working_directory").ifPresent(b::workingDirectory);
+            label("workingDirectory", app.pathOf("working_directory"));
+            identity("user", "uid", b::user, b::uid);
+            identity("group", "gid", b::group, b::gid);
+            app.object("environment").ifPresent(env -> {
+                for (var e : env.entries()) {
+                    if (e.getValue().isTextual()) b.env(e.getKey(), e.getValue().textValue());
+                    else env.problem(e.getKey(), "expected a string, found " + JsonObject.describe(e.getValue()));
+                }
+            });
+            label("environment", app.pathOf("environment"));
+            app.unsupported("limits", "resource limits arrive with cgroup support");
+            app.unsupported("processes", "corral runs one process per application");
+            app.unsupported("listen", "listening sockets are passed by the supervisor daemon");
+            app.unsupported("restart", "restart policies belong to the supervisor daemon");
+            app.object("isolation").ifPresent(this::isolation);
+            app.finish();
+            b.labels(Labels.of(Map.copyOf(labels)));
+        }
+
+        /** Unit's "user"/"group" are names; corral also takes a number as a uid/gid. */
+        private void identity(String key, String field, java.util.function.Consumer<String> byName,
+                              java.util.function.LongConsumer byId) {
+            app.raw(key).ifPresent(v -> {
+                if (v.isTextual()) byName.accept(v.textValue());
+                else if (v.canConvertToExactIntegral() && v.longValue() >= 0 && v.longValue() <= JsonObject.MAX_ID) {
+                    byId.accept(v.longValue());
+                } else {
+                    app.problem(key, "expected a name or an id, found " + JsonObject.describe(v));
+                }
+            });
+            label(key, app.pathOf(key));
+            label(field, app.pathOf(key));
+        }
+
+        private void isolation(JsonObject iso) {
+            iso.object("namespaces").ifPresent(ns -> {
+                Set<Namespace> unshared = EnumSet.noneOf(Namespace.class);
+                for (var e : ns.entries()) {
+                    Optional<Namespace> n = Namespace.parse(e.getKey());
+                    if (n.isEmpty()) {
+                        ns.problem(e.getKey(), "unknown namespace; expected one of credential (user), mount, pid, "
+                                + "network, uname (uts), ipc, cgroup, time");
+                    } else if (!e.getValue().isBoolean()) {
+                        ns.problem(e.getKey(), "expected true or false, found " + JsonObject.describe(e.getValue()));
+                    } else if (e.getValue().booleanValue()) {
+                        unshared.add(n.get());
+                    }
+                }
+                b.namespaces(unshared);
+            });
+            label("namespaces", iso.pathOf("namespaces"));
+            for (JsonObject m : iso.objects("uidmap")) idMap(m).ifPresent(b::uidMap);
+            for (JsonObject m : iso.objects("gidmap")) idMap(m).ifPresent(b::gidMap);
+            label("uidMap", iso.pathOf("uidmap"));
+            label("gidMap", iso.pathOf("gidmap"));
+            iso.string("rootfs").ifPresent(b::rootfs);
+            label("rootfs", iso.pathOf("rootfs"));
+            iso.object("automount").ifPresent(a -> {
+                boolean procfs = a.bool("procfs").orElse(true);
+                boolean tmpfs = a.bool("tmpfs").orElse(true);
+                boolean devfs = a.bool("devfs").orElse(true);
+                // Unit mounts its language modules' files; an external executable has none.
+                a.bool("language_deps");
+                a.finish();
+                b.automount(new Automount(procfs, tmpfs, devfs));
+            });
+            for (JsonObject m : iso.objects("mounts")) mount(m).ifPresent(b::mount);
+            label("mounts", iso.pathOf("mounts"));
+            iso.string("hostname").ifPresent(b::hostname);
+            label("hostname", iso.pathOf("hostname"));
+            iso.bool("init").ifPresent(b::init);
+            // no_new_privs is the hardening work's; until then corral never sets it, which is what
+            // Unit's default (false) also means.
+            iso.bool("new_privs").ifPresent(v -> {
+                if (!v) iso.problem("new_privs", "not supported yet: no_new_privs arrives with the hardening work");
+            });
+            iso.unsupported("cgroup", "cgroup placement arrives with cgroup support");
+            iso.unsupported("join", "joining existing namespaces is not implemented yet");
+            iso.unsupported("setns_socket", "setns sockets belong to the supervisor daemon");
+            iso.finish();
+        }
+
+        private Optional<IdMapping> idMap(JsonObject m) {
+            Optional<Long> inside = either(m, "container", "containerID");
+            Optional<Long> outside = either(m, "host", "hostID");
+            Optional<Long> size = m.id("size", JsonObject.MAX_ID + 1);
+            if (!m.has("size")) m.problemHere("missing \"size\"");
+            m.finish();
+            if (inside.isEmpty() || outside.isEmpty() || size.isEmpty()) return Optional.empty();
+            return Optional.of(new IdMapping(inside.get(), outside.get(), size.get(), m.path()));
+        }
+
+        /** Exactly one of Unit's two spellings of a map field. */
+        private static Optional<Long> either(JsonObject m, String shipped, String proposal) {
+            boolean a = m.has(shipped), c = m.has(proposal);
+            if (a && c) {
+                m.problemHere("give \"" + shipped + "\" or \"" + proposal + "\", not both");
+                return Optional.empty();
+            }
+            if (!a && !c) {
+                m.problemHere("missing \"" + shipped + "\"");
+                return Optional.empty();
+            }
+            return m.id(a ? shipped : proposal, JsonObject.MAX_ID);
+        }
+
+        private Optional<MountSpec> mount(JsonObject m) {
+            Optional<String> source = m.string("source");
+            Optional<String> target = m.string("target");
+            String type = m.string("type").orElse("bind");
+            boolean readOnly = m.bool("read_only").orElse(false);
+            m.finish();
+            if (target.isEmpty()) {
+                if (!m.has("target")) m.problemHere("missing \"target\"");
+                return Optional.empty();
+            }
+            String t = target.get(), origin = m.path();
+            boolean needsSource = type.equals("bind") || type.equals("symlink");
+            if (needsSource && source.isEmpty()) {
+                m.problemHere("a " + type + " mount needs \"source\"");
+                return Optional.empty();
+            }
+            if (!needsSource && source.isPresent()) {
+                m.problem("source", "a " + type + " mount takes no source");
+                return Optional.empty();
+            }
+            if (readOnly && !type.equals("bind")) {
+                m.problem("read_only", "only bind mounts can be made read-only here");
+                return Optional.empty();
+            }
+            return switch (type) {
+                case "bind" -> Optional.of(new MountSpec.Bind(source.get(), t, readOnly, origin));
+                case "tmpfs" -> Optional.of(new MountSpec.Tmpfs(t, origin));
+                case "proc" -> Optional.of(new MountSpec.Proc(t, origin));
+                case "dev" -> Optional.of(new MountSpec.Dev(t, origin));
+                case "dir" -> Optional.of(new MountSpec.Dir(t, origin));
+                case "symlink" -> Optional.of(new MountSpec.Symlink(source.get(), t, origin));
+                default -> {
+                    m.problem("type", "unknown mount type \"" + type + "\"; expected bind, tmpfs, proc, dev, dir or symlink");
+                    yield Optional.empty();
+                }
+            };
+        }
+
+        private void label(String field, String path) {
+            labels.put(field, path);
+        }
+    }
+}

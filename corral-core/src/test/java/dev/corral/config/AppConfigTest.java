@@ -1,0 +1,128 @@
+package dev.corral.config;
+
+import dev.corral.spec.IdMapping;
+import dev.corral.spec.JailSpec;
+import dev.corral.spec.MountSpec;
+import dev.corral.spec.Namespace;
+import dev.corral.spec.Problem;
+import dev.corral.spec.SpecException;
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class AppConfigTest {
+
+    private static JailSpec read(String json) throws SpecException {
+        return AppConfig.parse(json, "test.json").build();
+    }
+
+    private static java.util.List<String> problems(String json) {
+        SpecException e = catchThrowableOfType(SpecException.class, () -> AppConfig.parse(json, "test.json"));
+        assertThat(e).as("expected the config to be rejected").isNotNull();
+        return e.problems().stream().map(Problem::toString).toList();
+    }
+
+    @Test
+    void shippedUnitSpellings() throws Exception {
+        JailSpec spec = read("""
+                {"applications": {"web": {
+                  "type": "external", "executable": "/usr/bin/python3", "arguments": ["-m", "http.server"],
+                  "working_directory": "/srv", "user": "app", "group": "staff",
+                  "environment": {"MODE": "prod"},
+                  "isolation": {
+                    "namespaces": {"credential": true, "mount": true, "pid": true, "network": false, "uname": true},
+                    "uidmap": [{"container": 0, "host": 100000, "size": 65536}],
+                    "gidmap": [{"container": 0, "host": 100000, "size": 65536}],
+                    "rootfs": "/var/lib/root", "automount": {"procfs": true, "tmpfs": false, "language_deps": false},
+                    "hostname": "web", "new_privs": true
+                  }}}}""");
+        assertThat(spec.command()).containsExactly("/usr/bin/python3", "-m", "http.server");
+        assertThat(spec.workingDirectory()).isEqualTo("/srv");
+        assertThat(spec.user()).isEqualTo("app");
+        assertThat(spec.group()).isEqualTo("staff");
+        assertThat(spec.environment()).containsEntry("MODE", "prod");
+        assertThat(spec.namespaces()).isEqualTo(Set.of(Namespace.USER, Namespace.MOUNT, Namespace.PID, Namespace.UTS));
+        assertThat(spec.uidMap()).containsExactly(new IdMapping(0, 100000, 65536, "/applications/web/isolation/uidmap/0"));
+        assertThat(spec.rootfs()).isEqualTo("/var/lib/root");
+        assertThat(spec.automount().procfs()).isTrue();
+        assertThat(spec.automount().tmpfs()).isFalse();
+        assertThat(spec.hostname()).isEqualTo("web");
+        assertThat(spec.labels().of("hostname")).isEqualTo("/applications/web/isolation/hostname");
+    }
+
+    @Test
+    void proposalSpellingsAndCorralExtensions() throws Exception {
+        JailSpec spec = read("""
+                {"executable": "/bin/app", "user": 1000, "isolation": {
+                  "namespaces": {"user": true, "uts": true, "ipc": true, "cgroup": true},
+                  "uidmap": [{"containerID": 0, "hostID": 1000, "size": 1}, {"containerID": 1, "hostID": 200000, "size": 10}],
+                  "mounts": [
+                    {"source": "/mnt/nfs1", "target": "/nfs", "type": "bind", "read_only": true},
+                    {"target": "/scratch", "type": "tmpfs"},
+                    {"source": "/nfs", "target": "/data", "type": "symlink"}],
+                  "init": false}}""");
+        assertThat(spec.uid()).isEqualTo(1000L);
+        assertThat(spec.namespaces()).isEqualTo(Set.of(Namespace.USER, Namespace.UTS, Namespace.IPC, Namespace.CGROUP));
+        assertThat(spec.uidMap()).extracting(IdMapping::outside).containsExactly(1000L, 200000L);
+        assertThat(spec.mounts()).containsExactly(
+                new MountSpec.Bind("/mnt/nfs1", "/nfs", true, "/isolation/mounts/0"),
+                new MountSpec.Tmpfs("/scratch", "/isolation/mounts/1"),
+                new MountSpec.Symlink("/nfs", "/data", "/isolation/mounts/2"));
+        assertThat(spec.init()).isFalse();
+    }
+
+    @Test
+    void withoutNamespacesEverythingStaysUnshared() throws Exception {
+        JailSpec spec = read("{\"executable\": \"/bin/true\"}");
+        assertThat(spec.namespaces()).contains(Namespace.USER, Namespace.MOUNT, Namespace.PID, Namespace.NET,
+                Namespace.UTS, Namespace.IPC, Namespace.CGROUP);
+    }
+
+    @Test
+    void everyProblemIsReportedWithItsPath() {
+        assertThat(problems("""
+                {"executable": 5, "arguments": ["ok", 7], "limts": {},
+                 "isolation": {"namespces": {}, "namespaces": {"netwrk": true, "pid": "yes"},
+                   "uidmap": [{"container": 0, "host": 0, "hostID": 0, "size": -1}],
+                   "mounts": [{"target": "/x", "type": "tmpf"}, {"type": "bind", "target": "/y"}],
+                   "automount": {"proc": true}}}""")).containsExactlyInAnyOrder(
+                "/executable: expected a string, found the number 5",
+                "/arguments/1: expected a string, found the number 7",
+                "/limts: unknown key; did you mean \"limits\"?",
+                "/isolation/namespces: unknown key; did you mean \"namespaces\"?",
+                "/isolation/namespaces/netwrk: unknown namespace; expected one of credential (user), mount, pid, "
+                        + "network, uname (uts), ipc, cgroup, time",
+                "/isolation/namespaces/pid: expected true or false, found the string \"yes\"",
+                "/isolation/uidmap/0: give \"host\" or \"hostID\", not both",
+                "/isolation/uidmap/0/size: expected a whole number from 0 to 4294967295, found the number -1",
+                "/isolation/mounts/0/type: unknown mount type \"tmpf\"; expected bind, tmpfs, proc, dev, dir or symlink",
+                "/isolation/mounts/1: a bind mount needs \"source\"",
+                "/isolation/automount/proc: unknown key; did you mean \"procfs\"?");
+    }
+
+    @Test
+    void keysNotImplementedYetAreRefusedNotIgnored() {
+        assertThat(problems("{\"executable\": \"/bin/true\", \"limits\": {\"memory\": \"1G\"}}"))
+                .containsExactly("/limits: not supported yet: resource limits arrive with cgroup support");
+    }
+
+    @Test
+    void exactlyOneApplication() {
+        assertThat(problems("{\"applications\": {\"a\": {\"executable\": \"/a\"}, \"b\": {\"executable\": \"/b\"}}}"))
+                .containsExactly("/applications: holds 2 applications; corral run takes exactly one");
+        assertThat(problems("{\"applications\": {\"a\": {}}}"))
+                .containsExactly("/applications/a: missing \"executable\"");
+    }
+
+    @Test
+    void malformedJsonNamesLineAndColumn() {
+        assertThat(problems("{\"executable\": \"/bin/true\",\n  \"arguments\": [1,}"))
+                .singleElement().asString().startsWith("test.json:2:").contains("malformed JSON");
+        assertThat(problems("{\"executable\": \"/a\", \"executable\": \"/b\"}"))
+                .singleElement().asString().contains("Duplicate field 'executable'");
+        assertThat(problems("{} {}")).singleElement().asString().contains("malformed JSON");
+    }
+}
