@@ -46,7 +46,9 @@ enum op {
 	OP_SETGID = 16,       /* (gid)                                 */
 	OP_SETUID = 17,       /* (uid)                                 */
 	OP_EXEC = 18,         /* (file, argc, argv..., env...)         */
-	OP_MAX = 18
+	OP_NEW_FS = 19,       /* (slot, fstype, source, options, attrs) */
+	OP_SET_ATTRS = 20,    /* (target, attrs)                       */
+	OP_MAX = 20
 };
 
 struct step {

@@ -6,12 +6,15 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 void run_init(pid_t app, int idx)
 {
+	/* Named so that ps inside the jail says what it is. */
+	prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
 	/* Init keeps no stdio: the application's streams must end when it does. */
 	close(0);
 	close(1);

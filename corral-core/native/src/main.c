@@ -61,7 +61,11 @@ int main(int argc, char **argv)
 	/* Only stdio and our two pipes may live on. */
 	syscall(SYS_close_range, EVENT_FD + 1, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
+	pid_t caller = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != caller)
+		return 125; /* the caller died before the death signal was armed */
+	prctl(PR_SET_NAME, "corral-monitor", 0, 0, 0);
 
 	struct plan plan;
 	const char *why = NULL;

@@ -211,9 +211,9 @@ static void fs_fail(int fsfd, int idx, int err, const char *what)
 	fail_step(idx, err, "%s", what);
 }
 
-static void mount_fs(const struct step *s, int idx)
+/* A fresh, detached filesystem: the fd of its mount, ready for move_mount(). */
+static int new_fs(const char *type, const char *source, const char *options, const char *attrs, int idx)
 {
-	const char *type = s->argv[0], *source = s->argv[1], *options = s->argv[2], *target = s->argv[3];
 	int fsfd = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC_);
 	if (fsfd < 0)
 		fail_step(idx, errno, "fsopen %s", type);
@@ -237,10 +237,17 @@ static void mount_fs(const struct step *s, int idx)
 	}
 	if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE_, NULL, NULL, 0) < 0)
 		fs_fail(fsfd, idx, errno, "create");
-	int mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC_, attrs_from(s->argv[4], idx));
+	int mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC_, attrs_from(attrs, idx));
 	if (mfd < 0)
 		fs_fail(fsfd, idx, errno, "fsmount");
 	close(fsfd);
+	return mfd;
+}
+
+static void mount_fs(const struct step *s, int idx)
+{
+	const char *target = s->argv[3];
+	int mfd = new_fs(s->argv[0], s->argv[1], s->argv[2], s->argv[4], idx);
 	int tfd = open_target(target, 'd', idx);
 	attach(mfd, tfd, idx, target);
 	close(tfd);
@@ -291,6 +298,20 @@ int mounts_step(const struct step *s, int idx)
 	case OP_MOUNT_FS:
 		mount_fs(s, idx);
 		return 0;
+	case OP_NEW_FS: {
+		int slot = slot_arg(s->argv[0], idx);
+		if (slots[slot] >= 0)
+			fail_step(idx, EBUSY, "slot %d in use", slot);
+		slots[slot] = new_fs(s->argv[1], s->argv[2], s->argv[3], s->argv[4], idx);
+		return 0;
+	}
+	case OP_SET_ATTRS: {
+		/* Only the mount at the target itself: mounts below keep their own flags. */
+		int fd = open_target(s->argv[0], 'd', idx);
+		set_attrs(fd, attrs_from(s->argv[1], idx), 0, idx, s->argv[0]);
+		close(fd);
+		return 0;
+	}
 	case OP_ATTACH: {
 		int slot = slot_arg(s->argv[0], idx);
 		if (slots[slot] < 0)

@@ -12,7 +12,7 @@ static const int fixed_args[OP_MAX + 1] = {
 	[OP_MOUNT_FS] = 5, [OP_ATTACH] = 3, [OP_MKDIR] = 2, [OP_SYMLINK] = 2,
 	[OP_PIVOT_ROOT] = 0, [OP_SETHOSTNAME] = 1, [OP_LO_UP] = 0, [OP_FORK_INIT] = 0,
 	[OP_TAKE_TERMINAL] = 0, [OP_CHDIR] = 1, [OP_SETGROUPS] = -1, [OP_SETGID] = 1,
-	[OP_SETUID] = 1, [OP_EXEC] = -1,
+	[OP_SETUID] = 1, [OP_EXEC] = -1, [OP_NEW_FS] = 5, [OP_SET_ATTRS] = 2,
 };
 static const int min_args[OP_MAX + 1] = { [OP_SETGROUPS] = 0, [OP_EXEC] = 3 };
 

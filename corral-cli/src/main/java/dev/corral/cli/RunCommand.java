@@ -11,7 +11,6 @@ import dev.corral.sys.Libc;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
 
 import java.io.IOException;
 import java.util.concurrent.Callable;
@@ -23,9 +22,6 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:", "  corral run -- sh", "  corral run --rootfs /srv/rootfs --hostname web --ro-bind /srv/data:/data -- /bin/app",
                 "  corral run --config app.json"})
 final class RunCommand implements Callable<Integer> {
-    /** Signals a user sends to corral that the jailed program should get instead. */
-    private static final String[] FORWARDED = {"TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "WINCH", "CONT"};
-
     @Mixin
     JailOptions jail;
 
@@ -39,8 +35,9 @@ final class RunCommand implements Callable<Integer> {
             JailBuilder b = jail.toBuilder();
             boolean terminal = Libc.isForegroundTerminal(0);
             b.stdio(JailBuilder.StdioMode.INHERIT).takeTerminal(terminal);
+            SignalForwarder signals = SignalForwarder.install();
             JailedProcess p = b.start();
-            forwardSignals(p);
+            signals.attach(p);
             return p.waitFor();
         } catch (SpecException e) {
             return report(e);
@@ -69,15 +66,5 @@ final class RunCommand implements Callable<Integer> {
     static int report(SpecException e) {
         for (Problem p : e.problems()) System.err.println("corral: " + p);
         return ExitCodes.USAGE;
-    }
-
-    private static void forwardSignals(JailedProcess p) {
-        for (String name : FORWARDED) {
-            try {
-                Signal.handle(new Signal(name), s -> p.signal(s.getNumber()));
-            } catch (IllegalArgumentException ignored) {
-                // the JVM keeps this one for itself
-            }
-        }
     }
 }

@@ -43,6 +43,29 @@ public final class LocalHost implements HostView {
     }
 
     @Override
+    public List<Entry> list(String dir) {
+        try (var stream = Files.list(Path.of(dir))) {
+            return stream.sorted().map(LocalHost::entry).toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return List.of();
+        }
+    }
+
+    private static Entry entry(Path p) {
+        String name = p.getFileName().toString();
+        if (Files.isSymbolicLink(p)) {
+            try {
+                return new Entry(name, PathKind.SYMLINK, Files.readSymbolicLink(p).toString());
+            } catch (IOException e) {
+                return new Entry(name, PathKind.OTHER, null);
+            }
+        }
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return new Entry(name, PathKind.DIRECTORY, null);
+        if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return new Entry(name, PathKind.FILE, null);
+        return new Entry(name, PathKind.OTHER, null);
+    }
+
+    @Override
     public Optional<String> realPath(String path) {
         try {
             return Optional.of(Path.of(path).toRealPath().toString());

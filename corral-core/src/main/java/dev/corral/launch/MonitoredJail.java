@@ -227,9 +227,21 @@ final class MonitoredJail extends JailedProcess {
 
     @Override public void destroy() { killMonitor(SIGTERM); }
 
+    /**
+     * Asks the monitor to SIGKILL the jail's PID 1, which takes the whole pid namespace down; the
+     * monitor then reaps it and reports 137, so {@link #waitFor()} returns once the jail is gone.
+     * If the monitor cannot be told, it is killed itself (and the jail follows by its death signal).
+     */
     @Override
     public Process destroyForcibly() {
-        killMonitor(SIGKILL);
+        try {
+            synchronized (control) {
+                control.write('K');
+                control.flush();
+            }
+        } catch (IOException e) {
+            killMonitor(SIGKILL);
+        }
         return this;
     }
 

@@ -11,7 +11,10 @@ import java.util.Optional;
  * which keeps the planner free of syscalls and its output reproducible.
  */
 public interface HostView {
-    enum PathKind { MISSING, DIRECTORY, FILE, OTHER }
+    enum PathKind { MISSING, DIRECTORY, FILE, SYMLINK, OTHER }
+
+    /** One entry of a host directory; symlinks are not followed. */
+    record Entry(String name, PathKind kind, String linkTarget) {}
 
     int euid();
 
@@ -30,6 +33,9 @@ public interface HostView {
 
     /** Kind of a host path, following symlinks. */
     PathKind kind(String path);
+
+    /** The entries of a host directory, sorted by name (empty if unreadable). */
+    List<Entry> list(String dir);
 
     /** The canonical form of an existing host path. */
     Optional<String> realPath(String path);

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Turns a {@link JailSpec} into a {@link LaunchPlan} for one host. Pure: everything it knows of the
@@ -26,6 +27,8 @@ public final class Planner {
     static final int MAX_HOSTNAME_BYTES = 64;
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     /** Host devices bound into a minimal /dev (a user namespace cannot mknod). */
+    /** Top-level host entries the default jail does not show: it mounts its own (or none). */
+    static final Set<String> HOST_ENTRIES_REPLACED = Set.of("proc", "dev", "tmp", "lost+found");
     static final List<String> DEV_NODES = List.of("null", "zero", "full", "random", "urandom", "tty");
 
     private final HostView host;
@@ -267,15 +270,17 @@ public final class Planner {
         private void planFilesystem(String root) {
             steps.add(Step.of(Op.MAKE_PRIVATE, "make every mount private, so nothing propagates to the host", "private"));
             int rootSlot = slot();
+            // Every host path is cloned before the new root is attached, while the host's tree is
+            // still in view; attaching happens afterwards, in order, beneath the new root.
+            List<Runnable> attach = new ArrayList<>();
             if (root == null) {
-                steps.add(Step.of(Op.OPEN_TREE, "clone the host's / recursively, read-only",
-                        String.valueOf(rootSlot), "/", "1", "1"));
+                steps.add(Step.of(Op.NEW_FS, "make a tmpfs to be the new root", String.valueOf(rootSlot),
+                        "tmpfs", "tmpfs", "mode=0755", "nosuid,nodev"));
+                planHostEntries(attach);
             } else {
                 steps.add(Step.of(Op.OPEN_TREE, "clone the rootfs " + root,
                         String.valueOf(rootSlot), root, "1", "0"));
             }
-            // Every host path is cloned now, while the host's tree is still in view.
-            List<Runnable> attach = new ArrayList<>();
             planAutomounts(attach);
             for (MountSpec m : spec.mounts()) planMount(m, attach);
             String stage = root == null ? "/tmp" : root;
@@ -285,7 +290,34 @@ public final class Planner {
             steps.add(Step.of(Op.ATTACH_ROOT, "attach the new root at " + stage + " (in the jail's mount namespace only)",
                     String.valueOf(rootSlot), stage));
             attach.forEach(Runnable::run);
+            if (root == null) {
+                steps.add(Step.of(Op.SET_ATTRS, "make the new root's own tmpfs read-only", "/", "ro"));
+            }
             steps.add(Step.of(Op.PIVOT_ROOT, "pivot_root into the new root and detach the old one"));
+        }
+
+        /**
+         * The default jail shows the host's top-level entries read-only on a tmpfs root, so that
+         * mount points for binds can be made at the top without touching the host.
+         */
+        private void planHostEntries(List<Runnable> attach) {
+            for (HostView.Entry e : host.list("/")) {
+                if (HOST_ENTRIES_REPLACED.contains(e.name())) continue;
+                String path = "/" + e.name();
+                switch (e.kind()) {
+                    case DIRECTORY, FILE -> {
+                        int slot = slot();
+                        boolean dir = e.kind() == HostView.PathKind.DIRECTORY;
+                        steps.add(Step.of(Op.OPEN_TREE, "clone the host's " + path + " read-only",
+                                String.valueOf(slot), path, dir ? "1" : "0", "1"));
+                        attach.add(() -> steps.add(Step.of(Op.ATTACH, "mount the host's " + path + " on " + path,
+                                String.valueOf(slot), path, dir ? "d" : "f")));
+                    }
+                    case SYMLINK -> attach.add(() -> steps.add(Step.of(Op.SYMLINK,
+                            "symlink " + path + " -> " + e.linkTarget(), e.linkTarget(), path)));
+                    default -> { } // sockets and fifos at the top of / are not carried over
+                }
+            }
         }
 
         private int slot() {

@@ -30,6 +30,10 @@ final class FakeHost implements HostView {
     @Override public List<SubIdRange> subgids() { return subgids; }
     @Override public boolean idMapHelpers() { return helpers; }
     @Override public PathKind kind(String path) { return paths.getOrDefault(path, PathKind.MISSING); }
+    final List<Entry> root = List.of(new Entry("bin", PathKind.SYMLINK, "usr/bin"), new Entry("dev", PathKind.DIRECTORY, null),
+            new Entry("etc", PathKind.DIRECTORY, null), new Entry("proc", PathKind.DIRECTORY, null),
+            new Entry("tmp", PathKind.DIRECTORY, null), new Entry("usr", PathKind.DIRECTORY, null));
+    @Override public List<Entry> list(String dir) { return dir.equals("/") ? root : List.of(); }
     @Override public Optional<String> realPath(String path) { return Optional.of(path); }
     @Override public Optional<String> readFile(String path) { return Optional.ofNullable(files.get(path)); }
 }

@@ -25,16 +25,25 @@ class PlannerTest {
         return new JailBuilder().namespaces(java.util.EnumSet.complementOf(java.util.EnumSet.of(Namespace.TIME)));
     }
 
-    private static String golden(String name) throws IOException {
+    /**
+     * Compares with a golden file; {@code -Dcorral.updateGolden=true} rewrites the file instead
+     * (then review the diff before committing).
+     */
+    private static void assertGolden(String name, LaunchPlan plan) throws IOException {
+        String actual = String.join("\n", plan.describe()) + "\n";
+        if (Boolean.getBoolean("corral.updateGolden")) {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("src/test/resources/dev/corral/plan", name), actual);
+            return;
+        }
         try (InputStream in = PlannerTest.class.getResourceAsStream(name)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(actual).isEqualTo(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
     }
 
     @Test
     void defaultJailPlan() throws Exception {
         LaunchPlan p = plan(jail().command("sh", "-c", "echo hi").clearEnvironment(true));
-        assertThat(String.join("\n", p.describe()) + "\n").isEqualTo(golden("default-jail.plan"));
+        assertGolden("default-jail.plan", p);
         assertThat(p.idMaps().denySetgroups()).isTrue();
         assertThat(p.idMaps().useHelpers()).isFalse();
         assertThat(p.cloneFlags()).isEqualTo(0x10000000L | 0x20000L | 0x20000000L | 0x40000000L | 0x4000000L | 0x8000000L | 0x2000000L);
@@ -47,7 +56,7 @@ class PlannerTest {
         LaunchPlan p = plan(jail().command("/bin/app").rootfs("/srv/rootfs").hostname("web")
                 .uidMap(0, 100000, 65536).gidMap(0, 100000, 65536).user("app")
                 .readOnlyBind("/srv/data", "/data").clearEnvironment(true).env("MODE", "prod"));
-        assertThat(String.join("\n", p.describe()) + "\n").isEqualTo(golden("rootfs-jail.plan"));
+        assertGolden("rootfs-jail.plan", p);
     }
 
     @Test

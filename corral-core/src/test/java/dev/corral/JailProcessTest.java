@@ -1,0 +1,112 @@
+package dev.corral;
+
+import dev.corral.testing.OrphanedJail;
+import dev.corral.testing.Run;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The jail as a {@link Process}: status, streams, signals, and nothing left behind. */
+class JailProcessTest {
+
+    @Test
+    void exitStatusIsTheProgramsOwn() throws Exception {
+        assertThat(Run.sh("exit 7").status()).isEqualTo(7);
+        assertThat(Run.sh("kill -KILL $$").status()).isEqualTo(128 + 9);
+        assertThat(Run.of(new JailBuilder().init(false).command("sh", "-c", "exit 3")).status()).isEqualTo(3);
+    }
+
+    @Test
+    void streamsCarryStdinStdoutAndStderr() throws Exception {
+        JailedProcess p = new JailBuilder().command("sh", "-c", "read line; echo \"got $line\"; echo err >&2").start();
+        p.getOutputStream().write("hello\n".getBytes());
+        p.getOutputStream().close();
+        assertThat(new String(p.getInputStream().readAllBytes())).isEqualTo("got hello\n");
+        assertThat(new String(p.getErrorStream().readAllBytes())).isEqualTo("err\n");
+        assertThat(p.onExit().get(10, TimeUnit.SECONDS).exitValue()).isZero();
+        assertThat(p.isAlive()).isFalse();
+    }
+
+    @Test
+    void destroyDeliversSigtermAndDestroyForciblyKillsTheJail() throws Exception {
+        JailedProcess p = new JailBuilder().command("sh", "-c", "trap 'echo term; exit 42' TERM; echo up; while :; do sleep 0.05; done").start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+        assertThat(out.readLine()).isEqualTo("up");
+        p.destroy();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(out.readLine()).isEqualTo("term");
+        assertThat(p.exitValue()).isEqualTo(42);
+
+        JailedProcess q = new JailBuilder().command("sh", "-c", "trap '' TERM; echo up; while :; do sleep 0.05; done").start();
+        BufferedReader qout = new BufferedReader(new InputStreamReader(q.getInputStream()));
+        assertThat(qout.readLine()).isEqualTo("up");
+        long jail = q.jailPid();
+        q.destroyForcibly();
+        assertThat(q.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(q.exitValue()).isEqualTo(128 + 9);
+        assertThat(ProcessHandle.of(jail).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    }
+
+    @Test
+    void initReapsOrphanedZombies() throws Exception {
+        Run r = Run.sh("for i in 1 2 3 4 5; do (sh -c 'exit 0' &) ; done; sleep 0.5;"
+                + " for s in /proc/[0-9]*/stat; do cut -d' ' -f3 $s; done 2>/dev/null | grep -c Z");
+        assertThat(r.out().strip()).isEqualTo("0");
+    }
+
+    @Test
+    void theMonitorAndTheJailAreGoneAfterExit() throws Exception {
+        JailedProcess p = new JailBuilder().command("sh", "-c", "sleep 0.2 & exit 0").start();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while ((alive(p.pid()) || alive(p.jailPid())) && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(alive(p.pid())).as("monitor").isFalse();
+        assertThat(alive(p.jailPid())).as("jail init").isFalse();
+    }
+
+    @Test
+    void theJailDiesWithTheJvmThatStartedIt() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), OrphanedJail.class.getName())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
+        String line = out.readLine();
+        assertThat(line).as("the child JVM printed the jail's pid").isNotNull();
+        long jail = Long.parseLong(line.strip());
+        assertThat(alive(jail)).isTrue();
+        child.toHandle().destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup code runs
+        child.waitFor();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (alive(jail) && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(alive(jail)).as("jail still running after its JVM was SIGKILLed").isFalse();
+    }
+
+    @Test
+    void noExtraFileDescriptorsReachTheProgram() throws Exception {
+        Run r = Run.sh("ls /proc/self/fd | sort -n | tr '\\n' ' '");
+        // 0-2, and the one ls holds open on /proc/self/fd.
+        assertThat(r.out().strip()).isEqualTo("0 1 2 3");
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
+                && !isZombie(pid);
+    }
+
+    private static boolean isZombie(long pid) {
+        try {
+            List<String> f = List.of(Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" "));
+            return f.getFirst().equals("Z");
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}
