@@ -112,6 +112,13 @@ static void do_exec(const struct step *s, int idx, pid_t parent)
 	fail_step(idx, err, "exec %s", file);
 }
 
+/* A change of credentials clears the parent-death signal: set it again. */
+static void rearm_death_signal(int idx)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
+}
+
 void run_child(const struct plan *plan, int go_fd, int status_fd)
 {
 	report_init(status_fd);
@@ -157,12 +164,14 @@ void run_child(const struct plan *plan, int go_fd, int status_fd)
 			gid_t g = (gid_t)num(s->argv[0], idx);
 			if (setresgid(g, g, g) < 0)
 				fail_step(idx, errno, "setresgid %s", s->argv[0]);
+			rearm_death_signal(idx);
 			break;
 		}
 		case OP_SETUID: {
 			uid_t u = (uid_t)num(s->argv[0], idx);
 			if (setresuid(u, u, u) < 0)
 				fail_step(idx, errno, "setresuid %s", s->argv[0]);
+			rearm_death_signal(idx);
 			break;
 		}
 		case OP_EXEC:

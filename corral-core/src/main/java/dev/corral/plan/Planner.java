@@ -66,6 +66,12 @@ public final class Planner {
             IdMapPlan maps = planIdMaps();
             String root = checkRootfs();
             steps.add(Step.of(Op.WAIT_GO, "wait until the id maps are written"));
+            if (maps != null && rootIsMapped(maps)) {
+                // Until now the process runs as the caller's host ids, which the new maps may not
+                // cover; files it creates (mount points) need an owner that exists inside.
+                steps.add(Step.of(Op.SETGID, "become gid 0 of the new user namespace", "0"));
+                steps.add(Step.of(Op.SETUID, "become uid 0 of the new user namespace", "0"));
+            }
             if (spec.unshares(Namespace.MOUNT)) planFilesystem(root);
             else if (!spec.mounts().isEmpty()) problem(at("mounts"), "mounts need the mount namespace");
             planUts();
@@ -318,6 +324,10 @@ public final class Planner {
                     default -> { } // sockets and fifos at the top of / are not carried over
                 }
             }
+        }
+
+        private static boolean rootIsMapped(IdMapPlan maps) {
+            return maps.uid().stream().anyMatch(m -> m.coversInside(0)) && maps.gid().stream().anyMatch(m -> m.coversInside(0));
         }
 
         private int slot() {

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Times `true` in a jail with every namespace, four ways, and prints medians and ratios:
+#   corral warm   the library, in a JVM that is already running (bench/WarmSpawn.java)
+#   corral cold   the CLI, a fresh JVM each time (./corral run -- true)
+#   bwrap         bwrap --unshare-all with the same view: / read-only, /proc, /dev, /tmp
+#   unshare       util-linux unshare with every namespace and a fresh /proc
+# and `java -version` of the same JDK, the floor for any cold JVM start.
+# Targets (issue 2): warm <= 0.7x bwrap; cold CLI <= 1.3x java -version.
+# Needs hyperfine and bubblewrap. Results also go to bench/results/spawn-<date>.txt.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+. scripts/jdk.sh
+for tool in hyperfine bwrap unshare python3; do
+  command -v "$tool" >/dev/null || { echo "spawn.sh: needs $tool" >&2; exit 1; }
+done
+RUNS=${RUNS:-200}
+./corral run -- true # builds if needed, and creates the CDS archive
+mkdir -p bench/results
+out=bench/results/spawn-$(date +%Y%m%d-%H%M%S).txt
+json=$(mktemp)
+trap 'rm -f "$json"' EXIT
+
+warm=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+  -cp corral-cli/target/corral.jar bench/WarmSpawn.java 200 "$RUNS")
+
+hyperfine -N -w 20 -r "$RUNS" --export-json "$json" \
+  -n "corral cold" "./corral run -- true" \
+  -n "java -version" "$JAVA_HOME/bin/java -Xshare:auto -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -version" \
+  -n "bwrap" "bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp true" \
+  -n "unshare" "unshare --user --map-root-user --mount --pid --fork --net --uts --ipc --cgroup --mount-proc true" \
+  >/dev/null
+
+python3 - "$json" "$warm" <<'PY' | tee "$out"
+import json, sys, statistics, platform, os
+runs = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+med = {name: statistics.median(r["times"]) * 1000 for name, r in runs.items()}
+warm = [float(x) for x in sys.argv[2].split()]
+med["corral warm"] = warm[0]
+print(f"kernel {platform.release()}, {os.cpu_count()} cpus; medians of {len(runs['bwrap']['times'])} runs, ms")
+for name in ["corral warm", "corral cold", "bwrap", "unshare", "java -version"]:
+    print(f"  {name:14s} {med[name]:8.2f}")
+print(f"corral warm / bwrap         = {med['corral warm'] / med['bwrap']:.2f}   (target <= 0.70)")
+print(f"corral cold / java -version = {med['corral cold'] / med['java -version']:.2f}   (target <= 1.30)")
+print(f"corral cold / bwrap         = {med['corral cold'] / med['bwrap']:.2f}")
+PY
