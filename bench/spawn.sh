@@ -25,7 +25,7 @@ warm=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC
 
 hyperfine -N -w 20 -r "$RUNS" --export-json "$json" \
   -n "corral cold" "./corral run -- true" \
-  -n "java -version" "$JAVA_HOME/bin/java -Xshare:auto -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -version" \
+  -n "java -version" "$JAVA_HOME/bin/java -XX:+UseSerialGC -XX:-UsePerfData -XX:TieredStopAtLevel=1 -version" \
   -n "bwrap" "bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp true" \
   -n "unshare" "unshare --user --map-root-user --mount --pid --fork --net --uts --ipc --cgroup --mount-proc true" \
   >/dev/null

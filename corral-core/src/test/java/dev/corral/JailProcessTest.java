@@ -74,7 +74,7 @@ class JailProcessTest {
     @Test
     void theJailDiesWithTheJvmThatStartedIt() throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+        Process child = new ProcessBuilder(java, "-XX:-UsePerfData", "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), OrphanedJail.class.getName())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));

@@ -279,7 +279,11 @@ public final class Planner {
             // Every host path is cloned before the new root is attached, while the host's tree is
             // still in view; attaching happens afterwards, in order, beneath the new root.
             List<Runnable> attach = new ArrayList<>();
-            if (root == null) {
+            boolean tmpfsRoot = root == null && !hostRootCanBeCloned();
+            if (root == null && !tmpfsRoot) {
+                steps.add(Step.of(Op.OPEN_TREE, "clone the host's / recursively, read-only",
+                        String.valueOf(rootSlot), "/", "1", "1"));
+            } else if (root == null) {
                 steps.add(Step.of(Op.NEW_FS, "make a tmpfs to be the new root", String.valueOf(rootSlot),
                         "tmpfs", "tmpfs", "mode=0755", "nosuid,nodev"));
                 planHostEntries(attach);
@@ -296,10 +300,30 @@ public final class Planner {
             steps.add(Step.of(Op.ATTACH_ROOT, "attach the new root at " + stage + " (in the jail's mount namespace only)",
                     String.valueOf(rootSlot), stage));
             attach.forEach(Runnable::run);
-            if (root == null) {
+            if (tmpfsRoot) {
                 steps.add(Step.of(Op.SET_ATTRS, "make the new root's own tmpfs read-only", "/", "ro"));
             }
             steps.add(Step.of(Op.PIVOT_ROOT, "pivot_root into the new root and detach the old one"));
+        }
+
+        /**
+         * The cheap default jail: one read-only clone of the host's whole tree. It serves when
+         * /proc, /tmp and /dev are replaced (the host's own never show through) and every mount
+         * point already exists on the host, since nothing can be created in a read-only tree.
+         */
+        private boolean hostRootCanBeCloned() {
+            if (!spec.automount().equals(dev.corral.spec.Automount.ALL)) return false;
+            if (!spec.unshares(Namespace.PID) && spec.unshares(Namespace.USER)) return false; // no fresh /proc
+            for (MountSpec m : spec.mounts()) {
+                HostView.PathKind want = switch (m) {
+                    case MountSpec.Bind b -> host.kind(b.source()) == HostView.PathKind.DIRECTORY
+                            ? HostView.PathKind.DIRECTORY : HostView.PathKind.FILE;
+                    case MountSpec.Symlink s -> null;
+                    default -> HostView.PathKind.DIRECTORY;
+                };
+                if (want == null || !m.target().startsWith("/") || host.kind(m.target()) != want) return false;
+            }
+            return true;
         }
 
         /**

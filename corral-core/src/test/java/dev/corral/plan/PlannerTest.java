@@ -50,6 +50,12 @@ class PlannerTest {
     }
 
     @Test
+    void defaultJailWithANewMountPointHasATmpfsRoot() throws Exception {
+        LaunchPlan p = plan(jail().command("true").clearEnvironment(true).readOnlyBind("/srv/data", "/data"));
+        assertGolden("default-jail-tmpfs-root.plan", p);
+    }
+
+    @Test
     void rootfsJailPlan() throws Exception {
         host.euid = 0;
         host.egid = 0;
