@@ -1,18 +1,30 @@
 import dev.corral.JailBuilder;
 import dev.corral.JailedProcess;
 
+import dev.corral.spec.Capability;
+import dev.corral.spec.Seccomp;
+
 import java.util.Arrays;
+import java.util.EnumSet;
 
 /**
  * corral's warm path: a JVM that is already running starts {@code true} in a jail with every
  * namespace, again and again. Prints the median and quartiles in milliseconds, one line:
  * {@code median p25 p75}. Run by bench/spawn.sh with the shaded jar on the class path.
+ * Arguments: warm-up runs, measured runs, and "hardened" (the default) or "unhardened".
  */
 public class WarmSpawn {
     public static void main(String[] args) throws Exception {
         int warmup = Integer.parseInt(args.length > 0 ? args[0] : "200");
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "300");
+        boolean hardened = args.length <= 2 || !args[2].equals("unhardened");
         JailBuilder jail = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
+        if (!hardened) {
+            // Everything issue 3 adds that can be switched off: filter, capability drop,
+            // no_new_privs, new session. (The /proc masks stay: they have no switch.)
+            jail.seccomp(Seccomp.UNCONFINED).capabilities(EnumSet.allOf(Capability.class))
+                    .noNewPrivs(false).newSession(false);
+        }
         for (int i = 0; i < warmup; i++) spawn(jail);
         double[] ms = new double[runs];
         for (int i = 0; i < runs; i++) {

@@ -48,7 +48,16 @@ enum op {
 	OP_EXEC = 18,         /* (file, argc, argv..., env...)         */
 	OP_NEW_FS = 19,       /* (slot, fstype, source, options, attrs) */
 	OP_SET_ATTRS = 20,    /* (target, attrs)                       */
-	OP_MAX = 20
+	OP_SETSID = 21,       /* ()                                    */
+	OP_RLIMIT = 22,       /* (resource, soft, hard; "inf" = unlimited) */
+	OP_CAP_BOUND = 23,    /* (hex mask of capabilities to keep)    */
+	OP_KEEP_CAPS = 24,    /* ()                                    */
+	OP_CAPS = 25,         /* (hex eff=perm=inh set, hex ambient)   */
+	OP_NO_NEW_PRIVS = 26, /* ()                                    */
+	OP_SECCOMP = 27,      /* (hex of struct sock_filter[])         */
+	OP_MASK = 28,         /* (path: /dev/null on a file, empty ro tmpfs on a dir) */
+	OP_READONLY = 29,     /* (path: bind it over itself read-only) */
+	OP_MAX = 29
 };
 
 struct step {
@@ -76,6 +85,10 @@ ssize_t write_all(int fd, const void *buf, size_t len);
 
 /* steps.c */
 __attribute__((noreturn)) void run_child(const struct plan *plan, int go_fd, int status_fd);
+
+/* harden.c */
+int harden_step(const struct step *s, int idx);
+void confine_init(void);
 
 /* mounts.c */
 int mounts_step(const struct step *s, int idx);

@@ -15,6 +15,7 @@ void run_init(pid_t app, int idx)
 {
 	/* Named so that ps inside the jail says what it is. */
 	prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
+	confine_init();
 	/* Init keeps no stdio: the application's streams must end when it does. */
 	close(0);
 	close(1);

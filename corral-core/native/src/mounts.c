@@ -254,6 +254,59 @@ static void mount_fs(const struct step *s, int idx)
 	close(mfd);
 }
 
+/* Opens an existing path beneath the new root, or returns -1 if it is missing. */
+static int open_existing(const char *path, int idx)
+{
+	if (root_fd < 0)
+		fail_step(idx, EINVAL, "no root attached before %s", path);
+	int fd = open_beneath(root_fd, relative(path, idx), O_PATH | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		return -1;
+	if (fd < 0 && errno == EXDEV)
+		fail_step(idx, EXDEV, "%s leads outside the root (symlink)", path);
+	if (fd < 0)
+		fail_step(idx, errno, "open %s", path);
+	return fd;
+}
+
+/* Hides a path: /dev/null over a file, an empty read-only tmpfs over a directory. */
+static void mask(const char *path, int idx)
+{
+	int tfd = open_existing(path, idx);
+	if (tfd < 0)
+		return; /* nothing there to hide */
+	struct stat st;
+	if (fstat(tfd, &st) < 0)
+		fail_step(idx, errno, "stat %s", path);
+	int mfd;
+	if (S_ISDIR(st.st_mode)) {
+		mfd = new_fs("tmpfs", "tmpfs", "size=0,mode=0555", "ro,nosuid,nodev,noexec", idx);
+	} else {
+		/* The host's /dev/null, still in view: the root is not pivoted yet. */
+		mfd = (int)syscall(SYS_open_tree, AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | O_CLOEXEC);
+		if (mfd < 0)
+			fail_step(idx, errno, "clone /dev/null to mask %s", path);
+	}
+	attach(mfd, tfd, idx, path);
+	close(mfd);
+	close(tfd);
+}
+
+/* Binds a path over itself read-only (recursively), so nothing under it can be written. */
+static void make_readonly(const char *path, int idx)
+{
+	int tfd = open_existing(path, idx);
+	if (tfd < 0)
+		return;
+	int clone = (int)syscall(SYS_open_tree, tfd, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE_);
+	if (clone < 0)
+		fail_step(idx, errno, "clone %s", path);
+	set_attrs(clone, MOUNT_ATTR_RDONLY_ | MOUNT_ATTR_NOSUID_ | MOUNT_ATTR_NODEV_, 1, idx, path);
+	attach(clone, tfd, idx, path);
+	close(clone);
+	close(tfd);
+}
+
 int mounts_step(const struct step *s, int idx)
 {
 	slots_init();
@@ -297,6 +350,12 @@ int mounts_step(const struct step *s, int idx)
 	}
 	case OP_MOUNT_FS:
 		mount_fs(s, idx);
+		return 0;
+	case OP_MASK:
+		mask(s->argv[0], idx);
+		return 0;
+	case OP_READONLY:
+		make_readonly(s->argv[0], idx);
 		return 0;
 	case OP_NEW_FS: {
 		int slot = slot_arg(s->argv[0], idx);

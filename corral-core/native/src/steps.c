@@ -178,7 +178,7 @@ void run_child(const struct plan *plan, int go_fd, int status_fd)
 			do_exec(s, idx, parent);
 			break;
 		default:
-			if (mounts_step(s, idx) < 0)
+			if (harden_step(s, idx) < 0 && mounts_step(s, idx) < 0)
 				fail_step(idx, EINVAL, "unknown operation %d", s->op);
 		}
 	}

@@ -2,6 +2,10 @@ package dev.corral;
 
 import dev.corral.launch.Launcher;
 import dev.corral.spec.Automount;
+import dev.corral.spec.Capability;
+import dev.corral.spec.Hardening;
+import dev.corral.spec.Rlimit;
+import dev.corral.spec.Seccomp;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.JailSpec;
 import dev.corral.spec.Labels;
@@ -61,6 +65,13 @@ public final class JailBuilder {
     private boolean init = true;
     private boolean takeTerminal;
     private Labels labels = Labels.FIELD_NAMES;
+    private final Set<Capability> capabilities = EnumSet.copyOf(Capability.DEFAULT);
+    private boolean noNewPrivs = true;
+    private Seccomp seccomp = Seccomp.DEFAULT;
+    private boolean allowUserns;
+    private final List<Rlimit> rlimits = new ArrayList<>();
+    private boolean newSession = true;
+    private String procHidepid;
     private StdioMode stdio = StdioMode.PIPE;
 
     /** How the jailed program's stdin, stdout and stderr are connected. */
@@ -233,6 +244,67 @@ public final class JailBuilder {
         return this;
     }
 
+    /** Gives the program {@code cap} (over its own user namespace) on top of the default set. */
+    public JailBuilder addCapability(Capability cap) {
+        capabilities.add(cap);
+        return this;
+    }
+
+    public JailBuilder dropCapability(Capability cap) {
+        capabilities.remove(cap);
+        return this;
+    }
+
+    /** Replaces the capability set; an empty set leaves the program none. */
+    public JailBuilder capabilities(Set<Capability> caps) {
+        capabilities.clear();
+        capabilities.addAll(caps);
+        return this;
+    }
+
+    /**
+     * With {@code false}, no_new_privs is not set and setuid binaries in the jail can raise
+     * privileges again (NGINX Unit's {@code new_privs: true}). On by default.
+     */
+    public JailBuilder noNewPrivs(boolean on) {
+        this.noNewPrivs = on;
+        return this;
+    }
+
+    /** {@link Seccomp#DEFAULT}, {@link Seccomp#UNCONFINED} or an OCI profile file. */
+    public JailBuilder seccomp(Seccomp seccomp) {
+        this.seccomp = Objects.requireNonNull(seccomp);
+        return this;
+    }
+
+    /** Lets the program create nested user namespaces (the default filter refuses them). */
+    public JailBuilder allowUserNamespaces(boolean allow) {
+        this.allowUserns = allow;
+        return this;
+    }
+
+    /** Sets a resource limit; {@link Rlimit#UNLIMITED} for none. */
+    public JailBuilder rlimit(Rlimit.Resource resource, long soft, long hard) {
+        return rlimit(new Rlimit(resource, soft, hard, "rlimit " + resource.name().toLowerCase()));
+    }
+
+    public JailBuilder rlimit(Rlimit limit) {
+        rlimits.add(Objects.requireNonNull(limit));
+        return this;
+    }
+
+    /** With {@code false} the program stays in the caller's session (default: a new one). */
+    public JailBuilder newSession(boolean on) {
+        this.newSession = on;
+        return this;
+    }
+
+    /** {@code hidepid=} for the jail's /proc: 0, 1, 2, 4 or off, noaccess, invisible, ptraceable. */
+    public JailBuilder procHidepid(String value) {
+        this.procHidepid = value;
+        return this;
+    }
+
     public StdioMode stdio() {
         return stdio;
     }
@@ -244,7 +316,8 @@ public final class JailBuilder {
         if (timeNamespaceDefault && Launcher.kernelHasTimeNamespace()) ns.add(Namespace.TIME);
         return new JailSpec(command, ns, uidMap, gidMap, rootfs, automount, mounts, hostname,
                 workingDirectory, environment, clearEnvironment, uid, gid, user, group, init,
-                takeTerminal, labels);
+                takeTerminal, new Hardening(capabilities, noNewPrivs, seccomp, allowUserns, rlimits, newSession,
+                        procHidepid), labels);
     }
 
     /**

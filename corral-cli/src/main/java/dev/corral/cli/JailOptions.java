@@ -2,11 +2,14 @@ package dev.corral.cli;
 
 import dev.corral.JailBuilder;
 import dev.corral.config.AppConfig;
+import dev.corral.spec.Capability;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.Labels;
 import dev.corral.spec.MountSpec;
 import dev.corral.spec.Namespace;
 import dev.corral.spec.Problem;
+import dev.corral.spec.Rlimit;
+import dev.corral.spec.Seccomp;
 import dev.corral.spec.SpecException;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -131,6 +134,30 @@ final class JailOptions {
     @Option(names = "--config", paramLabel = "FILE", description = "One application in NGINX Unit's JSON shape; flags add to it.")
     Path config;
 
+    @Option(names = "--cap-add", paramLabel = "CAP[,CAP...]", split = ",",
+            description = "Give the program a capability (over its own user namespace) beyond the default set; ALL for every one.")
+    List<String> capAdd = new ArrayList<>();
+    @Option(names = "--cap-drop", paramLabel = "CAP[,CAP...]", split = ",",
+            description = "Take a capability away; ALL for every one. Default set: " + DEFAULT_CAPS + ".")
+    List<String> capDrop = new ArrayList<>();
+    @Option(names = "--new-privs", description = "Do not set no_new_privs (setuid binaries work again). Not recommended.")
+    boolean newPrivs;
+    @Option(names = "--seccomp", paramLabel = "FILE|unconfined",
+            description = "An OCI/Docker seccomp profile instead of corral's default filter, or 'unconfined' for none.")
+    String seccomp;
+    @Option(names = "--allow-userns", description = "Let the program create nested user namespaces.")
+    boolean allowUserns;
+    @Option(names = "--rlimit", paramLabel = "NAME=SOFT[:HARD]",
+            description = "A resource limit, e.g. nofile=1024:4096, as=2G, core=0 (repeatable; 'unlimited' allowed).")
+    List<String> rlimits = new ArrayList<>();
+    @Option(names = "--proc-hidepid", paramLabel = "MODE",
+            description = "hidepid= for the jail's /proc: 0, 1, 2, 4, off, noaccess, invisible, ptraceable.")
+    String procHidepid;
+    @Option(names = "--no-new-session", description = "Keep the caller's session (default: setsid).")
+    boolean noNewSession;
+
+    static final String DEFAULT_CAPS = "CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT";
+
     @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "The program and its arguments (after --).")
     List<String> command = new ArrayList<>();
 
@@ -140,7 +167,8 @@ final class JailOptions {
             Map.entry("mounts", "mount flags"), Map.entry("hostname", "--hostname"),
             Map.entry("workingDirectory", "--chdir"), Map.entry("environment", "--env"), Map.entry("uid", "--uid"),
             Map.entry("gid", "--gid"), Map.entry("user", "--user"), Map.entry("group", "--group"),
-            Map.entry("automount.procfs", "--proc"), Map.entry("automount.tmpfs", "--tmpfs"));
+            Map.entry("automount.procfs", "--proc"), Map.entry("automount.tmpfs", "--tmpfs"),
+            Map.entry("procHidepid", "--proc-hidepid"));
 
     /** The builder these flags describe, on top of --config when given. */
     JailBuilder toBuilder() throws SpecException {
@@ -164,10 +192,69 @@ final class JailOptions {
         }
         if (clearEnv) b.clearEnvironment(true);
         if (asPid1) b.init(false);
+        applyHardening(b);
         if (!command.isEmpty()) b.command(command);
         else if (config == null) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
         if (!problems.isEmpty()) throw new SpecException(problems);
         return b;
+    }
+
+    /** Warnings for the user: things asked for that make the jail weaker. */
+    final List<String> warnings = new ArrayList<>();
+
+    private void applyHardening(JailBuilder b) {
+        for (String c : capDrop) capability(c, "--cap-drop", b::dropCapability, () -> b.capabilities(java.util.Set.of()));
+        for (String c : capAdd) capability(c, "--cap-add", b::addCapability,
+                () -> b.capabilities(java.util.EnumSet.allOf(Capability.class)));
+        if (newPrivs) {
+            b.noNewPrivs(false);
+            warnings.add("--new-privs: no_new_privs is off; setuid programs in the jail can gain privileges");
+        }
+        if (seccomp != null) {
+            if (seccomp.equals("unconfined")) {
+                b.seccomp(Seccomp.UNCONFINED);
+                warnings.add("--seccomp unconfined: no seccomp filter (module loading, keyctl, bpf, TIOCSTI,"
+                        + " nested user namespaces... are left to the kernel's other checks)");
+            } else {
+                b.seccomp(Seccomp.profile(absolute(seccomp), "--seccomp " + seccomp));
+            }
+        }
+        if (allowUserns) b.allowUserNamespaces(true);
+        for (String r : rlimits) parseRlimit(r).ifPresent(b::rlimit);
+        if (procHidepid != null) b.procHidepid(procHidepid);
+        if (noNewSession) b.newSession(false);
+    }
+
+    private void capability(String name, String flag, java.util.function.Consumer<Capability> one, Runnable all) {
+        if (name.equalsIgnoreCase("ALL")) {
+            all.run();
+            return;
+        }
+        Capability.parse(name).ifPresentOrElse(one, () -> problems.add(new Problem(flag + " " + name,
+                "unknown capability; expected a name such as NET_ADMIN or CAP_NET_ADMIN, or ALL")));
+    }
+
+    private java.util.Optional<Rlimit> parseRlimit(String value) {
+        String where = "--rlimit " + value;
+        int eq = value.indexOf('=');
+        if (eq <= 0) {
+            problems.add(new Problem(where, "expected NAME=SOFT[:HARD]"));
+            return java.util.Optional.empty();
+        }
+        var resource = Rlimit.Resource.parse(value.substring(0, eq));
+        if (resource.isEmpty()) {
+            problems.add(new Problem(where, "unknown resource; expected one of "
+                    + java.util.Arrays.stream(Rlimit.Resource.values()).map(r -> r.name().toLowerCase()).toList()));
+            return java.util.Optional.empty();
+        }
+        String[] sh = value.substring(eq + 1).split(":", -1);
+        var soft = Rlimit.parseValue(sh[0]);
+        var hard = sh.length > 1 ? Rlimit.parseValue(sh[1]) : soft;
+        if (sh.length > 2 || soft.isEmpty() || hard.isEmpty()) {
+            problems.add(new Problem(where, "expected whole numbers (optionally with K, M or G) or 'unlimited'"));
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new Rlimit(resource.get(), soft.get(), hard.get(), where));
     }
 
     private void applyNamespaces(JailBuilder b) {

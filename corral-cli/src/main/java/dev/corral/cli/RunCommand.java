@@ -33,6 +33,7 @@ final class RunCommand implements Callable<Integer> {
         if (dryRun) return printPlan(jail);
         try {
             JailBuilder b = jail.toBuilder();
+            jail.warnings.forEach(w -> System.err.println("corral: warning: " + w));
             boolean terminal = Libc.isForegroundTerminal(0);
             b.stdio(JailBuilder.StdioMode.INHERIT).takeTerminal(terminal);
             SignalForwarder signals = SignalForwarder.install();

@@ -18,6 +18,32 @@ class ErrorsCliIT {
     }
 
     @Test
+    void hardeningInput(@TempDir Path dir) throws Exception {
+        assertUsageError(Cli.run("run", "--cap-add", "NET_ADMN", "--", "true"),
+                "corral: --cap-add NET_ADMN: unknown capability; expected a name such as NET_ADMIN or CAP_NET_ADMIN, or ALL");
+        assertUsageError(Cli.run("run", "--rlimit", "nofile=100:50", "--", "true"),
+                "corral: --rlimit nofile=100:50: soft limit 100 is above the hard limit 50");
+        assertUsageError(Cli.run("run", "--rlimit", "nofiles=1", "--", "true"), "corral: --rlimit nofiles=1: unknown resource");
+        // Raising a hard limit needs CAP_SYS_RESOURCE, which root lacks on this kind of host.
+        Cli.Result high = Cli.run("run", "--rlimit", "nofile=1024:unlimited", "--", "true");
+        long capEff = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("CapEff:"))
+                .map(l -> Long.parseUnsignedLong(l.substring(7).trim(), 16)).findFirst().orElseThrow();
+        if ((capEff & (1L << 24)) == 0) {
+            assertUsageError(high, "corral: --rlimit nofile=1024:unlimited: hard limit unlimited is above yours (");
+            assertThat(high.err()).contains("raising a hard limit needs CAP_SYS_RESOURCE on the host");
+        } else {
+            assertThat(high.status()).as(high.err()).isZero();
+        }
+        Path broken = Files.writeString(dir.resolve("seccomp.json"), "{\"defaultAction\": \n");
+        assertUsageError(Cli.run("run", "--seccomp", broken.toString(), "--", "true"), broken + ":2:");
+        Path unknown = Files.writeString(dir.resolve("unknown.json"), """
+                {"defaultAction": "SCMP_ACT_ERRNO",
+                 "syscalls": [{"names": ["read", "fooo"], "action": "SCMP_ACT_ALLOW"}]}""");
+        assertUsageError(Cli.run("run", "--seccomp", unknown.toString(), "--", "true"), "/syscalls/0/names/1");
+        assertUsageError(Cli.run("run", "--seccomp", unknown.toString(), "--", "true"), "fooo");
+    }
+
+    @Test
     void unknownFlag() throws Exception {
         assertUsageError(Cli.run("run", "--unshare-nett", "--", "true"), "Unknown option: '--unshare-nett'");
     }

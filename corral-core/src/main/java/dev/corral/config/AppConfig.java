@@ -9,6 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.corral.JailBuilder;
 import dev.corral.spec.Automount;
+import dev.corral.spec.Capability;
+import dev.corral.spec.Rlimit;
+import dev.corral.spec.Seccomp;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.Labels;
 import dev.corral.spec.MountSpec;
@@ -96,6 +99,12 @@ public final class AppConfig {
             }
         });
         return builder;
+    }
+
+    private static Optional<Long> limitValue(JsonNode v) {
+        if (v.canConvertToExactIntegral() && v.canConvertToLong() && v.longValue() >= 0) return Optional.of(v.longValue());
+        if (v.isTextual()) return Rlimit.parseValue(v.textValue());
+        return Optional.empty();
     }
 
     /** Reads one application object into the builder. */
@@ -195,15 +204,71 @@ public final class AppConfig {
             iso.string("hostname").ifPresent(b::hostname);
             label("hostname", iso.pathOf("hostname"));
             iso.bool("init").ifPresent(b::init);
-            // no_new_privs is the hardening work's; until then corral never sets it, which is what
-            // Unit's default (false) also means.
-            iso.bool("new_privs").ifPresent(v -> {
-                if (!v) iso.problem("new_privs", "not supported yet: no_new_privs arrives with the hardening work");
-            });
+            // Unit's new_privs: true lets setuid binaries gain privileges; corral's default is false.
+            iso.bool("new_privs").ifPresent(v -> b.noNewPrivs(!v));
+            iso.object("capabilities").ifPresent(this::capabilities);
+            iso.string("seccomp").ifPresent(v -> b.seccomp(v.equals("unconfined") ? Seccomp.UNCONFINED
+                    : v.equals("default") ? Seccomp.DEFAULT : Seccomp.profile(v, iso.pathOf("seccomp"))));
+            iso.bool("allow_userns").ifPresent(b::allowUserNamespaces);
+            iso.object("rlimits").ifPresent(this::rlimits);
+            iso.string("hidepid").ifPresent(b::procHidepid);
+            label("procHidepid", iso.pathOf("hidepid"));
+            iso.bool("new_session").ifPresent(b::newSession);
             iso.unsupported("cgroup", "cgroup placement arrives with cgroup support");
             iso.unsupported("join", "joining existing namespaces is not implemented yet");
             iso.unsupported("setns_socket", "setns sockets belong to the supervisor daemon");
             iso.finish();
+        }
+
+        /** {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}: drops first, then adds. */
+        private void capabilities(JsonObject caps) {
+            List<String> drop = caps.strings("drop"), add = caps.strings("add");
+            caps.finish();
+            for (int i = 0; i < drop.size(); i++) capability(caps, "drop", i, drop.get(i), false);
+            for (int i = 0; i < add.size(); i++) capability(caps, "add", i, add.get(i), true);
+        }
+
+        private void capability(JsonObject caps, String key, int i, String name, boolean add) {
+            if (name.equalsIgnoreCase("ALL")) {
+                b.capabilities(add ? EnumSet.allOf(Capability.class) : Set.of());
+                return;
+            }
+            Optional<Capability> c = Capability.parse(name);
+            if (c.isEmpty()) caps.problems().add(new Problem(caps.pathOf(key) + "/" + i, "unknown capability \"" + name + "\""));
+            else if (add) b.addCapability(c.get());
+            else b.dropCapability(c.get());
+        }
+
+        /** {"nofile": 1024, "core": "0", "as": {"soft": "1G", "hard": "2G"}}. */
+        private void rlimits(JsonObject limits) {
+            for (var e : limits.entries()) {
+                String where = limits.pathOf(e.getKey());
+                Optional<Rlimit.Resource> r = Rlimit.Resource.parse(e.getKey());
+                if (r.isEmpty()) {
+                    limits.problem(e.getKey(), "unknown resource limit");
+                    continue;
+                }
+                JsonNode v = e.getValue();
+                Optional<Long> soft, hard;
+                if (v.isObject()) {
+                    JsonObject o = new JsonObject(v, where, problems(limits));
+                    soft = o.raw("soft").flatMap(AppConfig::limitValue);
+                    hard = o.raw("hard").flatMap(AppConfig::limitValue);
+                    o.finish();
+                } else {
+                    soft = limitValue(v);
+                    hard = soft;
+                }
+                if (soft.isEmpty() || hard.isEmpty()) {
+                    limits.problem(e.getKey(), "expected a whole number, \"unlimited\", or {\"soft\": ..., \"hard\": ...}");
+                    continue;
+                }
+                b.rlimit(new Rlimit(r.get(), soft.get(), hard.get(), where));
+            }
+        }
+
+        private static List<Problem> problems(JsonObject o) {
+            return o.problems();
         }
 
         private Optional<IdMapping> idMap(JsonObject m) {

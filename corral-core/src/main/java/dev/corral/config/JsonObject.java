@@ -37,6 +37,10 @@ final class JsonObject {
         return Optional.of(new JsonObject(value, path, problems));
     }
 
+    List<Problem> problems() {
+        return problems;
+    }
+
     String path() {
         return path;
     }

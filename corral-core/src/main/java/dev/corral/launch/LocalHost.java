@@ -43,6 +43,35 @@ public final class LocalHost implements HostView {
     }
 
     @Override
+    public long[] rlimit(dev.corral.spec.Rlimit.Resource resource) {
+        // /proc/self/limits lists the resources in RLIMIT_* order after a header line.
+        List<String> lines = readFile("/proc/self/limits").map(t -> t.lines().toList()).orElse(List.of());
+        int row = resource.number() + 1;
+        if (row >= lines.size() || lines.get(row).length() <= 26) return new long[] {-1, -1};
+        String[] f = lines.get(row).substring(26).trim().split("\\s+");
+        return new long[] {limitValue(f[0]), limitValue(f.length > 1 ? f[1] : f[0])};
+    }
+
+    private static long limitValue(String s) {
+        try {
+            return s.equals("unlimited") ? -1 : Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public boolean canRaiseHardLimits() {
+        String status = readFile("/proc/self/status").orElse("");
+        long capEff = status.lines().filter(l -> l.startsWith("CapEff:")).findFirst()
+                .map(l -> Long.parseUnsignedLong(l.substring(7).trim(), 16)).orElse(0L);
+        boolean initialUserns = readFile("/proc/self/uid_map").map(m -> m.trim().split("\\s+"))
+                .map(f -> f.length == 3 && f[0].equals("0") && f[1].equals("0") && f[2].equals("4294967295"))
+                .orElse(false);
+        return initialUserns && (capEff & (1L << 24)) != 0; // CAP_SYS_RESOURCE
+    }
+
+    @Override
     public List<Entry> list(String dir) {
         try (var stream = Files.list(Path.of(dir))) {
             return stream.sorted().map(LocalHost::entry).toList();

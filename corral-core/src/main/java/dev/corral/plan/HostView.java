@@ -40,6 +40,12 @@ public interface HostView {
     /** The canonical form of an existing host path. */
     Optional<String> realPath(String path);
 
+    /** The caller's current limit for {@code resource}: {soft, hard}, -1 meaning unlimited. */
+    long[] rlimit(dev.corral.spec.Rlimit.Resource resource);
+
+    /** Whether the caller may raise hard limits (CAP_SYS_RESOURCE in the initial user namespace). */
+    boolean canRaiseHardLimits();
+
     /** A small text file of the host (for /etc/passwd of a rootfs), if readable. */
     Optional<String> readFile(String path);
 }

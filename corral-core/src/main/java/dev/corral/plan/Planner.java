@@ -1,11 +1,16 @@
 package dev.corral.plan;
 
 import dev.corral.ids.SubIdRange;
+import dev.corral.seccomp.SeccompFilters;
+import dev.corral.spec.Capability;
+import dev.corral.spec.Hardening;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.JailSpec;
 import dev.corral.spec.MountSpec;
 import dev.corral.spec.Namespace;
 import dev.corral.spec.Problem;
+import dev.corral.spec.Rlimit;
+import dev.corral.spec.Seccomp;
 import dev.corral.spec.SpecException;
 
 import java.nio.charset.StandardCharsets;
@@ -29,6 +34,7 @@ public final class Planner {
     /** Host devices bound into a minimal /dev (a user namespace cannot mknod). */
     /** Top-level host entries the default jail does not show: it mounts its own (or none). */
     static final Set<String> HOST_ENTRIES_REPLACED = Set.of("proc", "dev", "tmp", "lost+found");
+    static final List<String> HIDEPID = List.of("0", "1", "2", "4", "off", "noaccess", "invisible", "ptraceable");
     static final List<String> DEV_NODES = List.of("null", "zero", "full", "random", "urandom", "tty");
 
     private final HostView host;
@@ -79,13 +85,35 @@ public final class Planner {
             if (spec.init() && spec.unshares(Namespace.PID)) {
                 steps.add(Step.of(Op.FORK_INIT, "fork: a tiny init stays PID 1 (reaps, forwards signals), the app continues"));
             }
+            Hardening h = spec.hardening();
             if (spec.takeTerminal()) {
+                // Job control needs the caller's terminal; keystroke injection (TIOCSTI) is
+                // refused by the seccomp filter instead of by a new session.
                 steps.add(Step.of(Op.TAKE_TERMINAL, "make the app the terminal's foreground process group"));
+            } else if (h.newSession()) {
+                steps.add(Step.of(Op.SETSID, "start a new session, away from the caller's terminal"));
             }
             String cwd = spec.workingDirectory() == null ? "/" : spec.workingDirectory();
             if (!cwd.startsWith("/")) problem(at("workingDirectory"), "must be an absolute path inside the jail: " + cwd);
             steps.add(Step.of(Op.CHDIR, "change directory to " + cwd, cwd));
-            planIdentity(maps, root);
+            planRlimits(h);
+            String filter = planSeccompFilter(h);
+            steps.add(Step.of(Op.CAP_BOUND, "drop every capability outside " + capNames(h.capabilities())
+                    + " from the bounding set", Long.toHexString(Capability.mask(h.capabilities()))));
+            if (filter != null && !h.noNewPrivs()) {
+                // Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a filter: load it
+                // while the process still has it.
+                steps.add(Step.of(Op.SECCOMP, seccompWords(h), filter));
+            }
+            long finalUid = planIdentity(maps, root, h);
+            long ambient = finalUid == 0 ? 0 : Capability.mask(h.capabilities());
+            steps.add(Step.of(Op.CAPS, "set the capabilities to " + capNames(h.capabilities())
+                    + (ambient != 0 ? " (ambient too, as uid " + finalUid + " is not root)" : ""),
+                    Long.toHexString(Capability.mask(h.capabilities())), Long.toHexString(ambient)));
+            if (h.noNewPrivs()) {
+                steps.add(Step.of(Op.NO_NEW_PRIVS, "set no_new_privs: exec can never gain privileges"));
+                if (filter != null) steps.add(Step.of(Op.SECCOMP, seccompWords(h), filter));
+            }
             planExec();
             if (!problems.isEmpty()) throw new SpecException(problems);
             List<String> names = new ArrayList<>();
@@ -184,7 +212,8 @@ public final class Planner {
             return ranges.stream().map(r -> r.start() + ".." + (r.start() + r.count() - 1)).toList().toString();
         }
 
-        private void planIdentity(IdMapPlan maps, String root) {
+        /** Adds the steps that set groups, gid and uid; returns the uid the program runs as. */
+        private long planIdentity(IdMapPlan maps, String root, Hardening h) {
             boolean userns = maps != null;
             Long uid = spec.uid();
             Long gid = spec.gid();
@@ -209,7 +238,7 @@ public final class Planner {
                 if ((uid != null && uid != host.euid()) || (gid != null && gid != host.egid())) {
                     if (host.euid() != 0) problem(at("uid"), "switching to another user without a user namespace needs root");
                 }
-                if (uid == null && gid == null) return; // keep the caller's identity
+                if (uid == null && gid == null) return host.euid(); // keep the caller's identity
                 if (gid == null) gid = (long) host.egid();
                 if (uid == null) uid = (long) host.euid();
             } else {
@@ -229,7 +258,98 @@ public final class Planner {
                         groups.isEmpty() ? "drop supplementary groups" : "set supplementary groups " + groups));
             }
             steps.add(Step.of(Op.SETGID, "set gid " + gid, String.valueOf(gid)));
+            if (uid != 0 && !h.capabilities().isEmpty()) {
+                steps.add(Step.of(Op.KEEP_CAPS, "keep the permitted capabilities across the change of uid"));
+            }
             steps.add(Step.of(Op.SETUID, "set uid " + uid, String.valueOf(uid)));
+            return uid;
+        }
+
+        // ---- hardening ------------------------------------------------------------------------
+
+        private void planRlimits(Hardening h) {
+            for (Rlimit r : h.rlimits()) {
+                String name = r.resource().name().toLowerCase(java.util.Locale.ROOT);
+                if (!Rlimit.atMost(r.soft(), r.hard())) {
+                    problem(r.origin(), "soft limit " + Rlimit.show(r.soft()) + " is above the hard limit "
+                            + Rlimit.show(r.hard()));
+                    continue;
+                }
+                long callerHard = host.rlimit(r.resource())[1];
+                if (!Rlimit.atMost(r.hard(), callerHard) && !host.canRaiseHardLimits()) {
+                    problem(r.origin(), "hard limit " + Rlimit.show(r.hard()) + " is above yours ("
+                            + Rlimit.show(callerHard) + "); raising a hard limit needs CAP_SYS_RESOURCE on the host");
+                    continue;
+                }
+                steps.add(Step.of(Op.RLIMIT, "limit " + name + " to " + Rlimit.show(r.soft()) + " (hard "
+                        + Rlimit.show(r.hard()) + ")", String.valueOf(r.resource().number()),
+                        r.soft() < 0 ? "inf" : Long.toString(r.soft()), r.hard() < 0 ? "inf" : Long.toString(r.hard())));
+            }
+        }
+
+        /** The filter as hex of its sock_filter array, or null for none. */
+        private String planSeccompFilter(Hardening h) {
+            Seccomp sc = h.seccomp();
+            if (sc.kind() == Seccomp.Kind.UNCONFINED) return null;
+            if (!SeccompFilters.supportedHere()) {
+                problem(sc.origin(), "corral generates seccomp filters for x86_64 only so far;"
+                        + " run without one only by asking for it (seccomp unconfined)");
+                return null;
+            }
+            byte[] bpf;
+            if (sc.kind() == Seccomp.Kind.DEFAULT) {
+                bpf = SeccompFilters.defaultFilter(h.allowUserns());
+            } else {
+                Optional<String> text = host.readFile(sc.profile());
+                if (text.isEmpty()) {
+                    problem(sc.origin(), "cannot read the seccomp profile " + sc.profile());
+                    return null;
+                }
+                try {
+                    bpf = SeccompFilters.fromOciProfile(text.get(), sc.profile(), h.capabilities());
+                } catch (SpecException e) {
+                    problems.addAll(e.problems());
+                    return null;
+                }
+            }
+            return java.util.HexFormat.of().formatHex(bpf);
+        }
+
+        private String seccompWords(Hardening h) {
+            return switch (h.seccomp().kind()) {
+                case DEFAULT -> "load corral's default seccomp filter"
+                        + (h.allowUserns() ? " (nested user namespaces allowed)" : "");
+                case PROFILE -> "load the seccomp profile " + h.seccomp().profile();
+                case UNCONFINED -> "no seccomp filter";
+            };
+        }
+
+        private static String capNames(java.util.Set<Capability> caps) {
+            if (caps.isEmpty()) return "none";
+            return caps.stream().sorted().map(Capability::capName).collect(java.util.stream.Collectors.joining(","));
+        }
+
+        /** OCI's masked and read-only paths, under each /proc the jail mounts and under /sys. */
+        private void planMasks() {
+            List<String> procs = new ArrayList<>();
+            boolean ownProc = spec.unshares(Namespace.PID) || !spec.unshares(Namespace.USER);
+            if (spec.automount().procfs() && ownProc) procs.add("/proc");
+            for (MountSpec m : spec.mounts()) if (m instanceof MountSpec.Proc p) procs.add(p.target());
+            for (String path : Hardening.MASKED_PATHS) {
+                for (String target : under(path, procs)) {
+                    steps.add(Step.of(Op.MASK, "mask " + target + " (if present)", target));
+                }
+            }
+            for (String path : Hardening.READONLY_PATHS) {
+                for (String target : under(path, procs)) {
+                    steps.add(Step.of(Op.READONLY, "make " + target + " read-only (if present)", target));
+                }
+            }
+        }
+
+        private static List<String> under(String path, List<String> procs) {
+            if (!path.startsWith("/proc/")) return List.of(path);
+            return procs.stream().map(p -> p + path.substring("/proc".length())).toList();
         }
 
         private void checkMapped(long id, List<IdMapping> map, String where, String kind) {
@@ -300,6 +420,7 @@ public final class Planner {
             steps.add(Step.of(Op.ATTACH_ROOT, "attach the new root at " + stage + " (in the jail's mount namespace only)",
                     String.valueOf(rootSlot), stage));
             attach.forEach(Runnable::run);
+            planMasks();
             if (tmpfsRoot) {
                 steps.add(Step.of(Op.SET_ATTRS, "make the new root's own tmpfs read-only", "/", "ro"));
             }
@@ -397,8 +518,15 @@ public final class Planner {
                         problem(p.origin(), "a fresh /proc inside a user namespace needs the pid namespace");
                         return;
                     }
-                    attach.add(() -> steps.add(Step.of(Op.MOUNT_FS, "mount proc on " + target,
-                            "proc", "proc", "", target, "nosuid,nodev,noexec")));
+                    String hidepid = spec.hardening().procHidepid();
+                    if (hidepid != null && !HIDEPID.contains(hidepid)) {
+                        problem(at("procHidepid"), "expected one of " + HIDEPID + ", not " + hidepid);
+                        return;
+                    }
+                    String options = hidepid == null ? "" : "hidepid=" + hidepid;
+                    attach.add(() -> steps.add(Step.of(Op.MOUNT_FS, "mount proc on " + target
+                                    + (hidepid == null ? "" : " (" + options + ")"),
+                            "proc", "proc", options, target, "nosuid,nodev,noexec")));
                 }
                 case MountSpec.Dev d -> planDev(target, attach);
                 case MountSpec.Dir d -> attach.add(() -> steps.add(Step.of(Op.MKDIR, "create directory " + target,

@@ -28,6 +28,7 @@ import java.util.Set;
  * @param group          group name resolved in the jail's /etc/group, or null
  * @param init           run a tiny init as PID 1 (else the application is PID 1)
  * @param takeTerminal   put the application in the terminal's foreground (interactive use)
+ * @param hardening      capabilities, no_new_privs, seccomp, rlimits, session, /proc options
  * @param labels         how errors name the fields of this spec
  */
 public record JailSpec(
@@ -48,6 +49,7 @@ public record JailSpec(
         String group,
         boolean init,
         boolean takeTerminal,
+        Hardening hardening,
         Labels labels) {
 
     public JailSpec {

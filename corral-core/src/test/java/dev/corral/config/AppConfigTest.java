@@ -1,6 +1,9 @@
 package dev.corral.config;
 
+import dev.corral.spec.Capability;
 import dev.corral.spec.IdMapping;
+import dev.corral.spec.Rlimit;
+import dev.corral.spec.Seccomp;
 import dev.corral.spec.JailSpec;
 import dev.corral.spec.MountSpec;
 import dev.corral.spec.Namespace;
@@ -72,6 +75,34 @@ class AppConfigTest {
                 new MountSpec.Tmpfs("/scratch", "/isolation/mounts/1"),
                 new MountSpec.Symlink("/nfs", "/data", "/isolation/mounts/2"));
         assertThat(spec.init()).isFalse();
+    }
+
+    @Test
+    void hardeningKeys() throws Exception {
+        JailSpec spec = read("""
+                {"executable": "/bin/app", "isolation": {
+                  "new_privs": true, "allow_userns": true, "seccomp": "unconfined", "hidepid": "invisible",
+                  "capabilities": {"drop": ["ALL"], "add": ["net_bind_service", "CAP_CHOWN"]},
+                  "rlimits": {"nofile": 1024, "core": "0", "as": {"soft": "1G", "hard": "2G"}, "nproc": "unlimited"}}}""");
+        var h = spec.hardening();
+        assertThat(h.noNewPrivs()).isFalse();
+        assertThat(h.allowUserns()).isTrue();
+        assertThat(h.seccomp()).isEqualTo(Seccomp.UNCONFINED);
+        assertThat(h.procHidepid()).isEqualTo("invisible");
+        assertThat(h.capabilities()).containsExactlyInAnyOrder(Capability.NET_BIND_SERVICE, Capability.CHOWN);
+        assertThat(h.rlimits()).containsExactly(
+                new Rlimit(Rlimit.Resource.NOFILE, 1024, 1024, "/isolation/rlimits/nofile"),
+                new Rlimit(Rlimit.Resource.CORE, 0, 0, "/isolation/rlimits/core"),
+                new Rlimit(Rlimit.Resource.AS, 1L << 30, 2L << 30, "/isolation/rlimits/as"),
+                new Rlimit(Rlimit.Resource.NPROC, Rlimit.UNLIMITED, Rlimit.UNLIMITED, "/isolation/rlimits/nproc"));
+        assertThat(read("{\"executable\": \"/bin/app\"}").hardening()).isEqualTo(dev.corral.spec.Hardening.DEFAULT);
+        assertThat(problems("""
+                {"executable": "/bin/app", "isolation": {"capabilities": {"add": ["NET_ADMN"], "dorp": []},
+                  "rlimits": {"nofiles": 1, "core": -1}}}""")).containsExactlyInAnyOrder(
+                "/isolation/capabilities/add/0: unknown capability \"NET_ADMN\"",
+                "/isolation/capabilities/dorp: unknown key; did you mean \"drop\"?",
+                "/isolation/rlimits/nofiles: unknown resource limit",
+                "/isolation/rlimits/core: expected a whole number, \"unlimited\", or {\"soft\": ..., \"hard\": ...}");
     }
 
     @Test

@@ -33,6 +33,10 @@ final class FakeHost implements HostView {
     final List<Entry> root = List.of(new Entry("bin", PathKind.SYMLINK, "usr/bin"), new Entry("dev", PathKind.DIRECTORY, null),
             new Entry("etc", PathKind.DIRECTORY, null), new Entry("proc", PathKind.DIRECTORY, null),
             new Entry("tmp", PathKind.DIRECTORY, null), new Entry("usr", PathKind.DIRECTORY, null));
+    long[] nofile = {1024, 4096};
+    boolean raiseHard = false;
+    @Override public long[] rlimit(dev.corral.spec.Rlimit.Resource r) { return r == dev.corral.spec.Rlimit.Resource.NOFILE ? nofile : new long[] {-1, -1}; }
+    @Override public boolean canRaiseHardLimits() { return raiseHard; }
     @Override public List<Entry> list(String dir) { return dir.equals("/") ? root : List.of(); }
     @Override public Optional<String> realPath(String path) { return Optional.of(path); }
     @Override public Optional<String> readFile(String path) { return Optional.ofNullable(files.get(path)); }

@@ -1,7 +1,10 @@
 package dev.corral.plan;
 
 import dev.corral.JailBuilder;
+import dev.corral.spec.Capability;
 import dev.corral.spec.Namespace;
+import dev.corral.spec.Rlimit;
+import dev.corral.spec.Seccomp;
 import dev.corral.spec.SpecException;
 import org.junit.jupiter.api.Test;
 
@@ -82,6 +85,32 @@ class PlannerTest {
                                 "tmpfs /a/../b: target /a/../b has a '..' component (it could leave the jail's root)",
                                 "bind /no/such: source does not exist: /no/such",
                                 "hostname: must be 1 to 64 bytes, not 65"));
+    }
+
+    @Test
+    void hardeningProblems() {
+        host.files.put("/srv/bad-profile.json", "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"nosuchcall\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+        assertThatThrownBy(() -> plan(jail().command("true")
+                .rlimit(new Rlimit(Rlimit.Resource.NOFILE, 100, 50, "--rlimit nofile=100:50"))
+                .rlimit(new Rlimit(Rlimit.Resource.NOFILE, 10, 8192, "--rlimit nofile=10:8192"))
+                .procHidepid("7")
+                .seccomp(Seccomp.profile("/srv/bad-profile.json", "--seccomp /srv/bad-profile.json"))))
+                .isInstanceOfSatisfying(SpecException.class, e -> assertThat(e.problems()).extracting(Object::toString)
+                        .contains(
+                                "--rlimit nofile=100:50: soft limit 100 is above the hard limit 50",
+                                "--rlimit nofile=10:8192: hard limit 8192 is above yours (4096); raising a hard limit needs CAP_SYS_RESOURCE on the host",
+                                "procHidepid: expected one of [0, 1, 2, 4, off, noaccess, invisible, ptraceable], not 7")
+                        .anyMatch(p -> p.contains("nosuchcall")));
+    }
+
+    @Test
+    void aNonRootProgramKeepsItsCapabilitiesThroughAmbientSet() throws Exception {
+        host.euid = 0;
+        host.egid = 0;
+        LaunchPlan p = plan(jail().command("/bin/app").rootfs("/srv/rootfs").uidMap(0, 100000, 65536)
+                .gidMap(0, 100000, 65536).user("app").capabilities(java.util.Set.of(Capability.NET_BIND_SERVICE)));
+        assertThat(p.describe()).anyMatch(l -> l.endsWith("keep the permitted capabilities across the change of uid"))
+                .anyMatch(l -> l.endsWith("set the capabilities to CAP_NET_BIND_SERVICE (ambient too, as uid 1000 is not root)"));
     }
 
     @Test

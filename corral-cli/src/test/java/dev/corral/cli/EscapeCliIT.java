@@ -1,0 +1,156 @@
+package dev.corral.cli;
+
+import dev.corral.testing.BusyboxRootfs;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tries the known ways out of a jail from the inside, with the default hardening, in the default
+ * jail and in a rootfs jail, as root and as the unprivileged user nobody. Each attempt must fail
+ * with the specific error the kernel gives when the jail holds.
+ */
+class EscapeCliIT {
+    private static Path work;
+    private static Path rootfs;
+    private static Path secret;
+    private static Process listener;
+    private static final String ABSTRACT = "corral-escape-" + ProcessHandle.current().pid();
+
+    record Context(String name, List<String> asUser, boolean useRootfs) {
+        @Override public String toString() { return name; }
+    }
+
+    static Stream<Context> contexts() {
+        return Stream.of(new Context("root, default jail", List.of(), false),
+                new Context("root, rootfs jail", List.of(), true),
+                new Context("nobody, default jail", Cli.NOBODY, false),
+                new Context("nobody, rootfs jail", Cli.NOBODY, true));
+    }
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        EscapeProbe.build();
+        // Under target/, not /tmp: nobody must be able to reach the rootfs, and nothing is left behind.
+        work = Files.createDirectories(Path.of("target/escape-work").toAbsolutePath());
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+        rootfs = work.resolve("rootfs");
+        if (!Files.exists(rootfs)) BusyboxRootfs.create(rootfs);
+        secret = Files.createTempFile("corral-escape-secret", ".txt");
+        Files.writeString(secret, "host secret");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
+        // A host process listening on an abstract Unix socket: a private net namespace must not reach it.
+        listener = new ProcessBuilder(EscapeProbe.BINARY.toString(), "abstract-listen", ABSTRACT).start();
+        String ready = new BufferedReader(new InputStreamReader(listener.getInputStream())).readLine();
+        assertThat(ready).isEqualTo("listening");
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (listener != null) listener.destroyForcibly().waitFor();
+        if (secret != null) Files.deleteIfExists(secret);
+    }
+
+    /** Runs every probe in one jail and returns "name -> answer". */
+    private static Map<String, String> probe(Context c, String... extraFlags) throws Exception {
+        String p = "/probe/probe";
+        String[][] probes = {
+                {"host file outside the root", "read " + secret},
+                {"write /proc/sys/kernel/hostname", "write /proc/sys/kernel/hostname"},
+                {"write core_pattern", "write /proc/sys/kernel/core_pattern"},
+                {"write /proc/sysrq-trigger", "write /proc/sysrq-trigger"},
+                {"read /proc/kcore", "read /proc/kcore"},
+                {"read /proc/keys", "read /proc/keys"},
+                {"mknod a block device", "mknod-block /tmp/sda"},
+                {"unmount a masked path", "umount /proc/keys"},
+                {"remount /proc/sys read-write", "remount-rw /proc/sys"},
+                {"kill a host process", "kill " + ProcessHandle.current().pid()},
+                {"ptrace the jail's init", "ptrace 1"},
+                {"load a module", "init-module"},
+                {"open_by_handle_at", "open-by-handle"},
+                {"keyctl", "keyctl"},
+                {"host abstract socket", "abstract " + ABSTRACT},
+                {"setns through an fd", "setns-fds"},
+                {"write the executor via /proc/1/exe", "write /proc/1/exe"},
+                {"TIOCSTI", "tiocsti"},
+                {"rewrite uid_map", "uid-map"},
+                {"nested user namespace", "userns"},
+                {"inherited fds", "fds"},
+        };
+        StringBuilder script = new StringBuilder();
+        for (String[] pr : probes) script.append("echo \"").append(pr[0]).append(": $(").append(p).append(' ').append(pr[1]).append(")\"\n");
+        script.append("echo \"visible pids: $(ls /proc | grep -c '^[0-9]')\"\n");
+        List<String> args = new ArrayList<>(List.of("run", "--ro-bind", EscapeProbe.DIR + ":/probe"));
+        if (c.useRootfs()) args.addAll(List.of("--rootfs", rootfs.toString()));
+        args.addAll(List.of(extraFlags));
+        args.addAll(List.of("--", "/bin/sh", "-c", script.toString()));
+        Cli.Result r = Cli.runAs(c.asUser(), args.toArray(String[]::new));
+        assertThat(r.status()).as("jail status; stderr: " + r.err()).isZero();
+        Map<String, String> answers = new LinkedHashMap<>();
+        for (String line : r.out().lines().toList()) {
+            int colon = line.indexOf(": ");
+            if (colon > 0) answers.put(line.substring(0, colon), line.substring(colon + 2));
+        }
+        return answers;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("contexts")
+    void everyWayOutIsClosed(Context c) throws Exception {
+        Map<String, String> a = probe(c);
+        // /proc/sys is read-only; for nobody the kernel refuses even earlier, on permissions (the
+        // files belong to the host's root, who is not mapped in nobody's jail).
+        String procSys = c.asUser().isEmpty() ? "EROFS" : "EACCES";
+        // Some kernels (this CI's VM among them) are built without /proc/kcore or sysrq.
+        boolean kcore = Files.exists(Path.of("/proc/kcore")), sysrq = Files.exists(Path.of("/proc/sysrq-trigger"));
+        SoftAssertions soft = new SoftAssertions();
+        soft.assertThat(a.get("host file outside the root")).as("host file outside the root").isEqualTo("ENOENT");
+        soft.assertThat(a.get("write /proc/sys/kernel/hostname")).as("/proc/sys").isEqualTo(procSys);
+        soft.assertThat(a.get("write core_pattern")).as("core_pattern").isEqualTo(procSys);
+        soft.assertThat(a.get("write /proc/sysrq-trigger")).as("sysrq-trigger").isEqualTo(sysrq ? procSys : "ENOENT");
+        soft.assertThat(a.get("read /proc/kcore")).as("kcore masked").isEqualTo(kcore ? "empty" : "ENOENT");
+        soft.assertThat(a.get("read /proc/keys")).as("keys masked").isEqualTo("empty");
+        soft.assertThat(a.get("mknod a block device")).as("mknod").isEqualTo("EPERM");
+        soft.assertThat(a.get("unmount a masked path")).as("umount").isEqualTo("EPERM");
+        soft.assertThat(a.get("remount /proc/sys read-write")).as("remount").isEqualTo("EPERM");
+        soft.assertThat(a.get("kill a host process")).as("kill host pid").isEqualTo("ESRCH");
+        soft.assertThat(a.get("ptrace the jail's init")).as("ptrace").isEqualTo("EPERM");
+        soft.assertThat(a.get("load a module")).as("init_module").isEqualTo("EPERM");
+        soft.assertThat(a.get("open_by_handle_at")).as("open_by_handle_at").isEqualTo("EPERM");
+        soft.assertThat(a.get("keyctl")).as("keyctl").isEqualTo("EPERM");
+        soft.assertThat(a.get("host abstract socket")).as("abstract socket").isEqualTo("ECONNREFUSED");
+        soft.assertThat(a.get("setns through an fd")).as("setns").isEqualTo("none");
+        soft.assertThat(a.get("write the executor via /proc/1/exe")).as("/proc/1/exe").isEqualTo("EACCES");
+        soft.assertThat(a.get("TIOCSTI")).as("TIOCSTI").isEqualTo("EPERM");
+        soft.assertThat(a.get("rewrite uid_map")).as("uid_map").isEqualTo("EPERM");
+        soft.assertThat(a.get("nested user namespace")).as("userns").isEqualTo("EPERM");
+        soft.assertThat(a.get("inherited fds")).as("fds").isEqualTo("none");
+        // init, sh, the command substitution's subshell and ls: nothing of the host.
+        soft.assertThat(Integer.parseInt(a.getOrDefault("visible pids", "99"))).as("visible pids").isBetween(2, 5);
+        soft.assertAll();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("contexts")
+    void theHostSideOfEachProbeWorks(Context c) throws Exception {
+        // The same abstract socket is reachable when the net namespace is shared: the probe is real.
+        Map<String, String> a = probe(c, "--share-net", "--allow-userns");
+        assertThat(a.get("host abstract socket")).isEqualTo("ok");
+        assertThat(a.get("nested user namespace")).isEqualTo("ok");
+    }
+}
