@@ -4,6 +4,7 @@ import dev.corral.testing.BusyboxRootfs;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -94,6 +95,7 @@ class EscapeCliIT {
         };
         StringBuilder script = new StringBuilder();
         for (String[] pr : probes) script.append("echo \"").append(pr[0]).append(": $(").append(p).append(' ').append(pr[1]).append(")\"\n");
+        script.append("echo \"cwd: $(readlink /proc/self/cwd)\"\n");
         script.append("echo \"visible pids: $(ls /proc | grep -c '^[0-9]')\"\n");
         List<String> args = new ArrayList<>(List.of("run", "--ro-bind", EscapeProbe.DIR + ":/probe"));
         if (c.useRootfs()) args.addAll(List.of("--rootfs", rootfs.toString()));
@@ -140,9 +142,33 @@ class EscapeCliIT {
         soft.assertThat(a.get("rewrite uid_map")).as("uid_map").isEqualTo("EPERM");
         soft.assertThat(a.get("nested user namespace")).as("userns").isEqualTo("EPERM");
         soft.assertThat(a.get("inherited fds")).as("fds").isEqualTo("none");
+        soft.assertThat(a.get("cwd")).as("cwd").isEqualTo("/");
         // init, sh, the command substitution's subshell and ls: nothing of the host.
         soft.assertThat(Integer.parseInt(a.getOrDefault("visible pids", "99"))).as("visible pids").isBetween(2, 5);
         soft.assertAll();
+    }
+
+    @Test
+    void aTerminalIsSharedOnlyWithKeystrokeInjectionBlocked() throws Exception {
+        // script(1) gives corral a pty: the program joins the terminal's foreground (job control)
+        // instead of a new session, and the seccomp filter refuses TIOCSTI.
+        String inside = "/probe/probe tiocsti; cut -d' ' -f6,8 /proc/self/stat";
+        String corral = Cli.command(List.of(), "run", "--ro-bind", EscapeProbe.DIR + ":/probe", "--", "sh", "-c", inside)
+                .stream().map(EscapeCliIT::quote).collect(java.util.stream.Collectors.joining(" "));
+        Process p = new ProcessBuilder("script", "-qec", corral, "/dev/null").redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes()).replace("\r", "");
+        assertThat(p.waitFor()).as(out).isZero();
+        // session 0: the caller's, outside the pid namespace; foreground group 2: the program itself
+        assertThat(out).isEqualTo("EPERM\n0 2\n");
+
+        // Without a terminal the program gets a session of its own (setsid).
+        Cli.Result r = Cli.run("run", "--", "sh", "-c", "cut -d' ' -f6 /proc/self/stat");
+        assertThat(r.out()).isEqualTo("2\n");
+    }
+
+    private static String quote(String arg) {
+        return "'" + arg.replace("'", "'\\''") + "'";
     }
 
     @ParameterizedTest(name = "{0}")
