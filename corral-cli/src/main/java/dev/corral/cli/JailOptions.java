@@ -81,14 +81,17 @@ final class JailOptions {
 
     @Option(names = "--bind", paramLabel = "SRC[:DST]", description = "Bind SRC to DST (default: the same path).")
     void bind(String value) {
-        String[] sd = splitPair(value, "--bind");
-        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], false, "--bind " + value));
+        addBind(value, "--bind", false);
     }
 
     @Option(names = "--ro-bind", paramLabel = "SRC[:DST]", description = "Bind SRC to DST read-only.")
     void roBind(String value) {
-        String[] sd = splitPair(value, "--ro-bind");
-        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], true, "--ro-bind " + value));
+        addBind(value, "--ro-bind", true);
+    }
+
+    private void addBind(String value, String flag, boolean readOnly) {
+        String[] sd = splitPair(value, flag);
+        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], readOnly, flag + " " + value));
     }
 
     @Option(names = "--tmpfs", paramLabel = "DST", description = "Mount a fresh tmpfs on DST.")

@@ -1,12 +1,6 @@
 package dev.corral.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.corral.JailBuilder;
 import dev.corral.spec.Automount;
 import dev.corral.spec.Capability;
@@ -42,10 +36,6 @@ import java.util.Set;
  * once; nothing is silently ignored.
  */
 public final class AppConfig {
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
 
     private AppConfig() {}
 
@@ -63,15 +53,7 @@ public final class AppConfig {
 
     /** Parses {@code json}; {@code source} names it in syntax errors (a file name, "request body"). */
     public static JailBuilder parse(String json, String source) throws SpecException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? source : source + ":" + at.getLineNr() + ":" + at.getColumnNr();
-            throw new SpecException(where, "malformed JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || root.isMissingNode()) throw new SpecException(source, "empty document");
+        JsonNode root = JsonObject.read(json, source);
         List<Problem> problems = new ArrayList<>();
         JailBuilder builder = fromTree(root, problems);
         if (!problems.isEmpty()) throw new SpecException(problems);
@@ -251,7 +233,7 @@ public final class AppConfig {
                 JsonNode v = e.getValue();
                 Optional<Long> soft, hard;
                 if (v.isObject()) {
-                    JsonObject o = new JsonObject(v, where, problems(limits));
+                    JsonObject o = new JsonObject(v, where, limits.problems());
                     soft = o.raw("soft").flatMap(AppConfig::limitValue);
                     hard = o.raw("hard").flatMap(AppConfig::limitValue);
                     o.finish();
@@ -265,10 +247,6 @@ public final class AppConfig {
                 }
                 b.rlimit(new Rlimit(r.get(), soft.get(), hard.get(), where));
             }
-        }
-
-        private static List<Problem> problems(JsonObject o) {
-            return o.problems();
         }
 
         private Optional<IdMapping> idMap(JsonObject m) {

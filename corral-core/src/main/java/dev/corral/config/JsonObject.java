@@ -1,8 +1,15 @@
 package dev.corral.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.Problem;
+import dev.corral.spec.SpecException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -16,11 +23,33 @@ import java.util.Set;
  * and type errors go to the shared problem list instead of stopping, so a config is reported
  * whole. {@link #finish()} turns every key nobody asked for into an "unknown key" problem.
  */
-final class JsonObject {
+public final class JsonObject {
     private final JsonNode node;
     private final String path;
     private final List<Problem> problems;
     private final Set<String> known = new LinkedHashSet<>();
+
+    private static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    /**
+     * Parses a whole document, refusing duplicate keys and trailing content; a syntax error is
+     * one problem at {@code source:LINE:COL}.
+     */
+    public static JsonNode read(String json, String source) throws SpecException {
+        JsonNode root;
+        try {
+            root = STRICT.readTree(json);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? source : source + ":" + at.getLineNr() + ":" + at.getColumnNr();
+            throw new SpecException(where, "malformed JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || root.isMissingNode()) throw new SpecException(source, "empty document");
+        return root;
+    }
 
     JsonObject(JsonNode node, String path, List<Problem> problems) {
         this.node = node;
@@ -29,7 +58,7 @@ final class JsonObject {
     }
 
     /** Reads {@code value} at {@code path} as an object, or records why it is not one. */
-    static Optional<JsonObject> of(JsonNode value, String path, List<Problem> problems) {
+    public static Optional<JsonObject> of(JsonNode value, String path, List<Problem> problems) {
         if (!value.isObject()) {
             problems.add(new Problem(path.isEmpty() ? "/" : path, "expected an object, found " + describe(value)));
             return Optional.empty();
@@ -45,7 +74,7 @@ final class JsonObject {
         return path;
     }
 
-    String pathOf(String key) {
+    public String pathOf(String key) {
         return path + "/" + key.replace("~", "~0").replace("/", "~1");
     }
 
@@ -54,13 +83,18 @@ final class JsonObject {
         return node.has(key);
     }
 
-    Optional<JsonNode> raw(String key) {
-        known.add(key);
-        JsonNode v = node.get(key);
-        return v == null || v.isNull() ? Optional.empty() : Optional.of(v);
+    public Optional<JsonNode> raw(String key) {
+        return Optional.ofNullable(get(key));
     }
 
-    Optional<String> string(String key) {
+    /** The value under {@code key}, or null when absent or JSON null. */
+    public JsonNode get(String key) {
+        known.add(key);
+        JsonNode v = node.get(key);
+        return v == null || v.isNull() ? null : v;
+    }
+
+    public Optional<String> string(String key) {
         return raw(key).flatMap(v -> {
             if (v.isTextual()) return Optional.of(v.textValue());
             problem(key, "expected a string, found " + describe(v));
@@ -134,16 +168,16 @@ final class JsonObject {
         if (has(key)) problem(key, "not supported yet: " + why);
     }
 
-    void problem(String key, String message) {
+    public void problem(String key, String message) {
         problems.add(new Problem(pathOf(key), message));
     }
 
-    void problemHere(String message) {
+    public void problemHere(String message) {
         problems.add(new Problem(path.isEmpty() ? "/" : path, message));
     }
 
     /** Records every key that no getter asked for. */
-    void finish() {
+    public void finish() {
         node.fieldNames().forEachRemaining(k -> {
             if (known.contains(k)) return;
             String hint = Suggestions.closest(k, known).map(s -> "; did you mean \"" + s + "\"?").orElse("");
@@ -151,7 +185,8 @@ final class JsonObject {
         });
     }
 
-    static String describe(JsonNode v) {
+    /** How an unexpected value is named in messages: "the number 5", "an array". */
+    public static String describe(JsonNode v) {
         return switch (v.getNodeType()) {
             case STRING -> "the string \"" + v.textValue() + "\"";
             case NUMBER -> "the number " + v.asText();
@@ -159,7 +194,7 @@ final class JsonObject {
             case ARRAY -> "an array";
             case OBJECT -> "an object";
             case NULL -> "null";
-            default -> v.getNodeType().toString().toLowerCase();
+            default -> v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
         };
     }
 

@@ -142,9 +142,6 @@ public final class Planner {
                 problem(at("namespaces"), "creating namespaces without a user namespace needs root"
                         + " (CAP_SYS_ADMIN); keep the user namespace or run as root");
             }
-            if (!spec.unshares(Namespace.PID) && !spec.init()) {
-                // nothing to check: without a pid namespace there is no PID 1 to be
-            }
         }
 
         // ---- identity -------------------------------------------------------------------------
@@ -332,8 +329,7 @@ public final class Planner {
         /** OCI's masked and read-only paths, under each /proc the jail mounts and under /sys. */
         private void planMasks() {
             List<String> procs = new ArrayList<>();
-            boolean ownProc = spec.unshares(Namespace.PID) || !spec.unshares(Namespace.USER);
-            if (spec.automount().procfs() && ownProc) procs.add("/proc");
+            if (spec.automount().procfs() && ownsProc()) procs.add("/proc");
             for (MountSpec m : spec.mounts()) if (m instanceof MountSpec.Proc p) procs.add(p.target());
             for (String path : Hardening.MASKED_PATHS) {
                 for (String target : under(path, procs)) {
@@ -434,7 +430,7 @@ public final class Planner {
          */
         private boolean hostRootCanBeCloned() {
             if (!spec.automount().equals(dev.corral.spec.Automount.ALL)) return false;
-            if (!spec.unshares(Namespace.PID) && spec.unshares(Namespace.USER)) return false; // no fresh /proc
+            if (!ownsProc()) return false; // the host's /proc would show through
             for (MountSpec m : spec.mounts()) {
                 HostView.PathKind want = switch (m) {
                     case MountSpec.Bind b -> host.kind(b.source()) == HostView.PathKind.DIRECTORY
@@ -475,14 +471,18 @@ public final class Planner {
             return maps.uid().stream().anyMatch(m -> m.coversInside(0)) && maps.gid().stream().anyMatch(m -> m.coversInside(0));
         }
 
+        /** A fresh /proc can be mounted: the kernel refuses one in a user namespace without its own pid namespace. */
+        private boolean ownsProc() {
+            return spec.unshares(Namespace.PID) || !spec.unshares(Namespace.USER);
+        }
+
         private int slot() {
             return nextSlot++;
         }
 
         private void planAutomounts(List<Runnable> attach) {
             var auto = spec.automount();
-            boolean ownProc = spec.unshares(Namespace.PID) || !spec.unshares(Namespace.USER);
-            if (auto.procfs() && ownProc) planMount(new MountSpec.Proc("/proc", "automount.procfs"), attach);
+            if (auto.procfs() && ownsProc()) planMount(new MountSpec.Proc("/proc", "automount.procfs"), attach);
             if (auto.tmpfs()) planMount(new MountSpec.Tmpfs("/tmp", "automount.tmpfs"), attach);
             if (auto.devfs()) planMount(new MountSpec.Dev("/dev", "automount.devfs"), attach);
         }
@@ -514,7 +514,7 @@ public final class Planner {
                 case MountSpec.Tmpfs t -> attach.add(() -> steps.add(Step.of(Op.MOUNT_FS,
                         "mount tmpfs on " + target, "tmpfs", "tmpfs", "mode=1777", target, "nosuid,nodev")));
                 case MountSpec.Proc p -> {
-                    if (!spec.unshares(Namespace.PID) && spec.unshares(Namespace.USER)) {
+                    if (!ownsProc()) {
                         problem(p.origin(), "a fresh /proc inside a user namespace needs the pid namespace");
                         return;
                     }

@@ -1,12 +1,7 @@
 package dev.corral.seccomp;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.corral.config.JsonObject;
 import dev.corral.spec.Capability;
 import dev.corral.spec.Problem;
 import dev.corral.spec.SpecException;
@@ -14,7 +9,6 @@ import dev.corral.spec.SpecException;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -54,10 +48,6 @@ import java.util.regex.Pattern;
  * </ul>
  */
 final class OciProfile {
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
 
     /** Names of this machine's architecture in {@code includes/excludes.arches} (Go's GOARCH, uname). */
     static final Set<String> NATIVE_ARCHES = Set.of("amd64", "x86_64");
@@ -93,15 +83,7 @@ final class OciProfile {
      */
     static byte[] compile(String json, String source, Set<Capability> capabilities, int[] kernel)
             throws SpecException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? source : source + ":" + at.getLineNr() + ":" + at.getColumnNr();
-            throw new SpecException(where, "malformed JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || root.isMissingNode()) throw new SpecException(source, "empty document");
+        JsonNode root = JsonObject.read(json, source);
 
         OciProfile reader = new OciProfile(capabilities, kernel);
         Policy policy = reader.read(root);
@@ -126,11 +108,11 @@ final class OciProfile {
 
     /** The policy, or null when the document is not even an object; check {@link #problems}. */
     private Policy read(JsonNode root) {
-        Obj doc = Obj.of(root, "", problems);
+        JsonObject doc = JsonObject.of(root, "", problems).orElse(null);
         if (doc == null) return null;
 
         Integer defaultErrno = errno(doc, "defaultErrnoRet");
-        String defaultName = doc.string("defaultAction");
+        String defaultName = doc.string("defaultAction").orElse(null);
         if (defaultName == null && doc.get("defaultAction") == null) doc.problemHere("missing \"defaultAction\"");
         int defaultAction = defaultName == null ? Bpf.RET_ALLOW
                 : action(defaultName, doc.pathOf("defaultAction"), defaultErrno, doc.pathOf("defaultErrnoRet"));
@@ -159,7 +141,7 @@ final class OciProfile {
     }
 
     /** Reads {@code architectures}; true if it is there. */
-    private boolean architectures(Obj doc) {
+    private boolean architectures(JsonObject doc) {
         JsonNode archs = doc.get("architectures");
         if (archs == null) return false;
         List<JsonNode> list = array(archs, doc.pathOf("architectures"));
@@ -176,7 +158,7 @@ final class OciProfile {
     }
 
     /** Docker's {@code archMap}: only the entry for this machine means anything here. */
-    private void archMap(Obj doc, boolean hasArchitectures) {
+    private void archMap(JsonObject doc, boolean hasArchitectures) {
         JsonNode map = doc.get("archMap");
         if (map == null) return;
         String mapPath = doc.pathOf("archMap");
@@ -185,9 +167,9 @@ final class OciProfile {
         if (hasArchitectures) problems.add(new Problem(mapPath, "use either \"architectures\" or \"archMap\", not both"));
         boolean native64 = false;
         for (int i = 0; i < entries.size(); i++) {
-            Obj e = Obj.of(entries.get(i), mapPath + "/" + i, problems);
+            JsonObject e = JsonObject.of(entries.get(i), mapPath + "/" + i, problems).orElse(null);
             if (e == null) continue;
-            String arch = e.string("architecture");
+            String arch = e.string("architecture").orElse(null);
             if (arch == null && e.get("architecture") == null) e.problemHere("missing \"architecture\"");
             if (arch != null && !KNOWN_ARCHES.contains(arch)) {
                 problems.add(new Problem(e.pathOf("architecture"), "unknown architecture \"" + arch + "\""));
@@ -213,7 +195,7 @@ final class OciProfile {
     }
 
     /** Keys of the OCI format that need machinery corral does not have. */
-    private void unsupported(Obj doc) {
+    private void unsupported(JsonObject doc) {
         JsonNode flags = doc.get("flags");
         if (flags != null) {
             List<JsonNode> list = array(flags, doc.pathOf("flags"));
@@ -233,7 +215,7 @@ final class OciProfile {
 
     /** One {@code syscalls[]} entry: its rules go to {@code rules}, in order. */
     private void entry(JsonNode node, String path, List<int[]> order, List<Rule> rules) {
-        Obj e = Obj.of(node, path, problems);
+        JsonObject e = JsonObject.of(node, path, problems).orElse(null);
         if (e == null) return;
 
         // name(s), each with its pointer
@@ -256,7 +238,7 @@ final class OciProfile {
         else if (names.isEmpty() && many != null && many.isArray() && many.isEmpty()) e.problem("names", "is empty");
 
         Integer errnoRet = errno(e, "errnoRet");
-        String actionName = e.string("action");
+        String actionName = e.string("action").orElse(null);
         if (actionName == null && e.get("action") == null) e.problemHere("missing \"action\"");
         int action = actionName == null ? 0 : action(actionName, e.pathOf("action"), errnoRet, e.pathOf("errnoRet"));
 
@@ -289,27 +271,27 @@ final class OciProfile {
     }
 
     /** The {@code args} of an entry. */
-    private List<ArgCheck> args(Obj e) {
+    private List<ArgCheck> args(JsonObject e) {
         List<ArgCheck> checks = new ArrayList<>();
         JsonNode args = e.get("args");
         if (args == null) return checks;
         List<JsonNode> list = array(args, e.pathOf("args"));
         for (int j = 0; list != null && j < list.size(); j++) {
-            Obj a = Obj.of(list.get(j), e.pathOf("args") + "/" + j, problems);
+            JsonObject a = JsonObject.of(list.get(j), e.pathOf("args") + "/" + j, problems).orElse(null);
             if (a == null) continue;
             Long index = null, value = null, valueTwo = 0L;
             ArgCheck.Op op = null;
             JsonNode v;
             if ((v = a.get("index")) == null) a.problemHere("missing \"index\"");
             else if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0 || v.bigIntegerValue().compareTo(BigInteger.valueOf(5)) > 0) {
-                a.problem("index", "expected an argument index from 0 to 5, found " + describe(v));
+                a.problem("index", "expected an argument index from 0 to 5, found " + JsonObject.describe(v));
             } else {
                 index = v.longValue();
             }
             if ((v = a.get("value")) == null) a.problemHere("missing \"value\"");
             else value = u64(v, a.pathOf("value"));
             if ((v = a.get("valueTwo")) != null) valueTwo = u64(v, a.pathOf("valueTwo"));
-            String opName = a.string("op");
+            String opName = a.string("op").orElse(null);
             if (opName == null && a.get("op") == null) a.problemHere("missing \"op\"");
             if (opName != null) {
                 op = OPS.get(opName);
@@ -337,10 +319,10 @@ final class OciProfile {
      * Docker's {@code includes} (every condition must hold) or {@code excludes} (the entry is
      * dropped if any holds).
      */
-    private Applies condition(Obj entry, String key, boolean include) {
+    private Applies condition(JsonObject entry, String key, boolean include) {
         JsonNode node = entry.get(key);
         if (node == null) return Applies.YES;
-        Obj c = Obj.of(node, entry.pathOf(key), problems);
+        JsonObject c = JsonObject.of(node, entry.pathOf(key), problems).orElse(null);
         if (c == null) return Applies.YES;
         Applies result = Applies.YES;
 
@@ -375,7 +357,7 @@ final class OciProfile {
             if (list != null && !list.isEmpty() && (include ? !all : any)) result = result.and(Applies.NOT_NOW);
         }
 
-        String minKernel = c.string("minKernel");
+        String minKernel = c.string("minKernel").orElse(null);
         if (minKernel != null) {
             Matcher m = KERNEL_VERSION.matcher(minKernel);
             if (!m.matches()) {
@@ -421,11 +403,11 @@ final class OciProfile {
     }
 
     /** An errno value under {@code key}, or null if absent or invalid (reported). */
-    private Integer errno(Obj o, String key) {
+    private Integer errno(JsonObject o, String key) {
         JsonNode v = o.get(key);
         if (v == null) return null;
         if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 0 || v.intValue() > Bpf.MAX_ERRNO) {
-            o.problem(key, "expected an errno from 0 to " + Bpf.MAX_ERRNO + ", found " + describe(v));
+            o.problem(key, "expected an errno from 0 to " + Bpf.MAX_ERRNO + ", found " + JsonObject.describe(v));
             return null;
         }
         return v.intValue();
@@ -434,7 +416,7 @@ final class OciProfile {
     /** An unsigned 64-bit value as a long (same bits), or null if invalid (reported). */
     private Long u64(JsonNode v, String path) {
         if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0 || v.bigIntegerValue().compareTo(MAX_U64) > 0) {
-            problems.add(new Problem(path, "expected a whole number from 0 to " + MAX_U64 + ", found " + describe(v)));
+            problems.add(new Problem(path, "expected a whole number from 0 to " + MAX_U64 + ", found " + JsonObject.describe(v)));
             return null;
         }
         return v.bigIntegerValue().longValue();
@@ -442,7 +424,7 @@ final class OciProfile {
 
     private List<JsonNode> array(JsonNode v, String path) {
         if (!v.isArray()) {
-            problems.add(new Problem(path, "expected an array, found " + describe(v)));
+            problems.add(new Problem(path, "expected an array, found " + JsonObject.describe(v)));
             return null;
         }
         List<JsonNode> list = new ArrayList<>();
@@ -452,79 +434,7 @@ final class OciProfile {
 
     private String string(JsonNode v, String path) {
         if (v.isTextual()) return v.textValue();
-        problems.add(new Problem(path, "expected a string, found " + describe(v)));
+        problems.add(new Problem(path, "expected a string, found " + JsonObject.describe(v)));
         return null;
-    }
-
-    static String describe(JsonNode v) {
-        return switch (v.getNodeType()) {
-            case STRING -> "the string \"" + v.textValue() + "\"";
-            case NUMBER -> "the number " + v.asText();
-            case BOOLEAN -> v.asText();
-            case ARRAY -> "an array";
-            case OBJECT -> "an object";
-            case NULL -> "null";
-            default -> v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
-        };
-    }
-
-    /**
-     * One JSON object being read, with its JSON pointer. Keys asked for are remembered, so
-     * {@link #finish()} can report the rest as unknown. JSON null counts as absent (as in Go,
-     * which writes most of these profiles).
-     */
-    private static final class Obj {
-        private final JsonNode node;
-        private final String path;
-        private final List<Problem> problems;
-        private final Set<String> known = new HashSet<>();
-
-        private Obj(JsonNode node, String path, List<Problem> problems) {
-            this.node = node;
-            this.path = path;
-            this.problems = problems;
-        }
-
-        static Obj of(JsonNode v, String path, List<Problem> problems) {
-            if (!v.isObject()) {
-                problems.add(new Problem(path.isEmpty() ? "/" : path, "expected an object, found " + describe(v)));
-                return null;
-            }
-            return new Obj(v, path, problems);
-        }
-
-        String pathOf(String key) {
-            return path + "/" + key.replace("~", "~0").replace("/", "~1");
-        }
-
-        JsonNode get(String key) {
-            known.add(key);
-            JsonNode v = node.get(key);
-            return v == null || v.isNull() ? null : v;
-        }
-
-        /** The string under {@code key}, or null if absent or not a string (reported). */
-        String string(String key) {
-            JsonNode v = get(key);
-            if (v == null) return null;
-            if (v.isTextual()) return v.textValue();
-            problem(key, "expected a string, found " + describe(v));
-            return null;
-        }
-
-        void problem(String key, String message) {
-            problems.add(new Problem(pathOf(key), message));
-        }
-
-        void problemHere(String message) {
-            problems.add(new Problem(path.isEmpty() ? "/" : path, message));
-        }
-
-        void finish() {
-            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-                String k = it.next();
-                if (!known.contains(k)) problem(k, "unknown key");
-            }
-        }
     }
 }

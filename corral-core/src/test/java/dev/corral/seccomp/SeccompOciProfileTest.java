@@ -292,9 +292,9 @@ class SeccompOciProfileTest {
                    "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ", "vaule2": 3}],
                    "includes": {"capabilities": ["CAP_SYS_ADMIN"]}}]}
                 """)).containsExactlyInAnyOrder(
-                "/defaultActoin: unknown key",
-                "/syscalls/0/errnoret: unknown key",
-                "/syscalls/0/args/0/vaule2: unknown key",
+                "/defaultActoin: unknown key; did you mean \"defaultAction\"?",
+                "/syscalls/0/errnoret: unknown key; did you mean \"errnoRet\"?",
+                "/syscalls/0/args/0/vaule2: unknown key; did you mean \"value\"?",
                 "/syscalls/0/includes/capabilities: unknown key");
     }
 
