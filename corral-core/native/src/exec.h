@@ -57,7 +57,9 @@ enum op {
 	OP_SECCOMP = 27,      /* (hex of struct sock_filter[])         */
 	OP_MASK = 28,         /* (path: /dev/null on a file, empty ro tmpfs on a dir) */
 	OP_READONLY = 29,     /* (path: bind it over itself read-only) */
-	OP_MAX = 29
+	OP_UNSHARE = 30,      /* (hex clone flags)                     */
+	OP_CGROUP = 31,       /* monitor only: (dir, join 0|1, kill none|kill|freeze|signal, remove 0|1) */
+	OP_MAX = 31
 };
 
 struct step {
@@ -92,6 +94,12 @@ void confine_init(void);
 
 /* mounts.c */
 int mounts_step(const struct step *s, int idx);
+
+/* cgroup.c: the monitor's part of the jail's cgroup */
+int cgroup_collect(const struct plan *plan);
+int cgroup_join(pid_t pid, int *failed_idx);
+void cgroup_kill_all(void);
+void cgroup_remove_all(void);
 
 /* init.c */
 __attribute__((noreturn)) void run_init(pid_t app, int idx);

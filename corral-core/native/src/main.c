@@ -26,6 +26,8 @@
 #define SYS_close_range 436
 #endif
 
+#define PARENT_DEATH_SIGNAL (SIGRTMAX)
+
 struct clone_args_ {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
@@ -41,6 +43,25 @@ static __attribute__((noreturn)) void monitor_fail(int err, const char *what)
 {
 	event("ERR -1 %d %s", err, what);
 	_exit(125);
+}
+
+/* Waits up to 10 s for Java's 'R' (or its end) on the control pipe. */
+static void await_release(void)
+{
+	for (;;) {
+		struct pollfd p = { .fd = PLAN_FD, .events = POLLIN };
+		int n = poll(&p, 1, 10000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		char c;
+		ssize_t r = read(PLAN_FD, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == 'R')
+			return;
+	}
 }
 
 static int status_code(int status)
@@ -62,7 +83,12 @@ int main(int argc, char **argv)
 	syscall(SYS_close_range, EVENT_FD + 1, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
 	pid_t caller = getppid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/*
+	 * Not SIGKILL: when Java dies the monitor still has to kill the jail and
+	 * remove its cgroup. The signal is caught below (and the control pipe's
+	 * end-of-file says the same).
+	 */
+	prctl(PR_SET_PDEATHSIG, PARENT_DEATH_SIGNAL);
 	if (getppid() != caller)
 		return 125; /* the caller died before the death signal was armed */
 	prctl(PR_SET_NAME, "corral-monitor", 0, 0, 0);
@@ -71,6 +97,12 @@ int main(int argc, char **argv)
 	const char *why = NULL;
 	if (plan_read(PLAN_FD, &plan, &why) < 0)
 		monitor_fail(EINVAL, why);
+	int cgroups = cgroup_collect(&plan);
+	if (cgroups < 0)
+		monitor_fail(EINVAL, "plan: bad cgroup list");
+	/* Orphans of a jail that shares our pid namespace come back to us to be reaped. */
+	if (cgroups > 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		monitor_fail(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 
 	sigset_t mask;
 	sigfillset(&mask);
@@ -104,11 +136,22 @@ int main(int argc, char **argv)
 		dup2(null, 2);
 		close(null);
 	}
+	if (cgroups > 0) {
+		int idx = -1;
+		int err = cgroup_join(child, &idx);
+		if (err) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			cgroup_remove_all();
+			event("ERR %d %d join cgroup", idx, err);
+			_exit(125);
+		}
+	}
 	event("PID %d", child);
 
 	char report[4096];
 	size_t rlen = 0;
-	int failed = 0, go_sent = 0, status_open = 1, plan_open = 1;
+	int failed = 0, go_sent = 0, status_open = 1, plan_open = 1, java_gone = 0;
 	for (;;) {
 		struct pollfd p[3] = {
 			{ .fd = sfd, .events = POLLIN },
@@ -147,11 +190,17 @@ int main(int argc, char **argv)
 				/* Java is gone or gave up: the jail must not outlive it. */
 				kill(child, SIGKILL);
 				plan_open = 0;
+				java_gone = n <= 0;
 			}
 		}
 		if (p[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == sizeof si) {
+				if ((int)si.ssi_signo == PARENT_DEATH_SIGNAL && getppid() != caller) {
+					kill(child, SIGKILL);
+					java_gone = 1;
+					continue;
+				}
 				if (si.ssi_signo != SIGCHLD) {
 					kill(child, (int)si.ssi_signo);
 					continue;
@@ -169,7 +218,15 @@ int main(int argc, char **argv)
 						}
 					}
 					int code = status_code(status);
+					if (cgroups > 0)
+						cgroup_kill_all();
 					event("EXIT %d", code);
+					if (cgroups > 0) {
+						/* Java reads the final accounting, then says 'R'. */
+						if (!java_gone)
+							await_release();
+						cgroup_remove_all();
+					}
 					_exit(failed ? 125 : code);
 				}
 			}

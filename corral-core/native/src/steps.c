@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -177,6 +178,18 @@ void run_child(const struct plan *plan, int go_fd, int status_fd)
 		case OP_EXEC:
 			do_exec(s, idx, parent);
 			break;
+		case OP_UNSHARE: {
+			char *end;
+			errno = 0;
+			unsigned long long flags = strtoull(s->argv[0], &end, 16);
+			if (errno || *end != '\0' || end == s->argv[0])
+				fail_step(idx, EINVAL, "bad flags %s", s->argv[0]);
+			if (unshare((int)flags) < 0)
+				fail_step(idx, errno, "unshare");
+			break;
+		}
+		case OP_CGROUP:
+			break; /* the monitor's business */
 		default:
 			if (harden_step(s, idx) < 0 && mounts_step(s, idx) < 0)
 				fail_step(idx, EINVAL, "unknown operation %d", s->op);

@@ -3,6 +3,8 @@ package dev.corral;
 import dev.corral.launch.Launcher;
 import dev.corral.spec.Automount;
 import dev.corral.spec.Capability;
+import dev.corral.spec.CgroupSpec;
+import dev.corral.spec.ResourceLimits;
 import dev.corral.spec.Hardening;
 import dev.corral.spec.Rlimit;
 import dev.corral.spec.Seccomp;
@@ -73,6 +75,9 @@ public final class JailBuilder {
     private boolean newSession = true;
     private String procHidepid;
     private StdioMode stdio = StdioMode.PIPE;
+    private ResourceLimits limits = ResourceLimits.NONE;
+    private String cgroupPath;
+    private CgroupSpec.Mode cgroupMode = CgroupSpec.Mode.AUTO;
 
     /** How the jailed program's stdin, stdout and stderr are connected. */
     public enum StdioMode {
@@ -305,6 +310,72 @@ public final class JailBuilder {
         return this;
     }
 
+    /** Limits the memory of the whole jail, in bytes (without swap unless {@link #memorySwapLimit}). */
+    public JailBuilder memoryLimit(long bytes) {
+        limits = limits.withMemory(bytes);
+        return this;
+    }
+
+    /** Lets the jail swap this many bytes on top of its memory limit. */
+    public JailBuilder memorySwapLimit(long bytes) {
+        limits = limits.withMemorySwap(bytes);
+        return this;
+    }
+
+    /** Limits the number of processes and threads in the jail. */
+    public JailBuilder pidsLimit(long count) {
+        limits = limits.withPids(count);
+        return this;
+    }
+
+    /** Limits the jail to {@code cores} of CPU time (0.5: half of one core). */
+    public JailBuilder cpuLimit(double cores) {
+        limits = limits.withCpu(cores);
+        return this;
+    }
+
+    /** The jail's relative CPU weight, 1..10000 (100 is every cgroup's default). */
+    public JailBuilder cpuWeight(long weight) {
+        limits = limits.withCpuWeight(weight);
+        return this;
+    }
+
+    /** The jail's relative block I/O weight, 1..10000 (100 is the default). */
+    public JailBuilder ioWeight(long weight) {
+        limits = limits.withIoWeight(weight);
+        return this;
+    }
+
+    /** The CPUs the jail may run on, as the kernel lists them ("0-2,4"). */
+    public JailBuilder cpuset(String cpus) {
+        limits = limits.withCpuset(cpus);
+        return this;
+    }
+
+    public JailBuilder limits(ResourceLimits limits) {
+        this.limits = Objects.requireNonNull(limits);
+        return this;
+    }
+
+    /**
+     * The jail's cgroup, as NGINX Unit's {@code isolation.cgroup.path}: relative to corral's own
+     * cgroup, or absolute from the hierarchy's root. Default: a fresh {@code corral-...} cgroup.
+     */
+    public JailBuilder cgroupPath(String path) {
+        this.cgroupPath = path;
+        return this;
+    }
+
+    /**
+     * Whether the jail gets a cgroup of its own: {@code AUTO} (default) whenever this user can
+     * create one, {@code REQUIRED} to fail rather than run without (accounting needs one),
+     * {@code NONE} to stay in the caller's. Limits and a path always require one.
+     */
+    public JailBuilder cgroup(CgroupSpec.Mode mode) {
+        this.cgroupMode = Objects.requireNonNull(mode);
+        return this;
+    }
+
     public StdioMode stdio() {
         return stdio;
     }
@@ -317,7 +388,7 @@ public final class JailBuilder {
         return new JailSpec(command, ns, uidMap, gidMap, rootfs, automount, mounts, hostname,
                 workingDirectory, environment, clearEnvironment, uid, gid, user, group, init,
                 takeTerminal, new Hardening(capabilities, noNewPrivs, seccomp, allowUserns, rlimits, newSession,
-                        procHidepid), labels);
+                        procHidepid), new CgroupSpec(cgroupMode, cgroupPath, limits), labels);
     }
 
     /**

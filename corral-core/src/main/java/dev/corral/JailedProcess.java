@@ -1,6 +1,9 @@
 package dev.corral;
 
+import dev.corral.cgroup.CgroupStats;
 import dev.corral.plan.LaunchPlan;
+
+import java.util.Optional;
 
 /**
  * A program running in a jail. It behaves as any {@link Process}: streams, {@link #waitFor()},
@@ -19,6 +22,12 @@ public abstract class JailedProcess extends Process {
 
     /** The plan this jail was set up with. */
     public abstract LaunchPlan plan();
+
+    /**
+     * What the jail uses, live from its cgroup; after the jail ended, the figures read once its
+     * last process was gone. Empty when the jail has no cgroup of its own.
+     */
+    public abstract Optional<CgroupStats> stats();
 
     /** Sends {@code signal} to the program (through the monitor and the jail's init). */
     public abstract void signal(int signal);

@@ -3,6 +3,8 @@ package dev.corral.cli;
 import dev.corral.JailBuilder;
 import dev.corral.config.AppConfig;
 import dev.corral.spec.Capability;
+import dev.corral.spec.CgroupSpec;
+import dev.corral.spec.Quantities;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.Labels;
 import dev.corral.spec.MountSpec;
@@ -159,6 +161,26 @@ final class JailOptions {
     @Option(names = "--no-new-session", description = "Keep the caller's session (default: setsid).")
     boolean noNewSession;
 
+    @Option(names = "--memory", paramLabel = "SIZE", description = "Memory limit of the whole jail, e.g. 256M or 1G (no swap unless --memory-swap).")
+    String memory;
+    @Option(names = "--memory-swap", paramLabel = "SIZE", description = "Swap the jail may use on top of --memory (default 0).")
+    String memorySwap;
+    @Option(names = "--pids", paramLabel = "N", description = "Most processes and threads in the jail at once.")
+    String pids;
+    @Option(names = "--cpu", paramLabel = "CORES", description = "CPU time limit: cores (0.5, 2) or a percentage of one core (50%%).")
+    String cpu;
+    @Option(names = "--cpu-weight", paramLabel = "N", description = "Relative CPU share, 1-10000 (default 100).")
+    String cpuWeight;
+    @Option(names = "--io-weight", paramLabel = "N", description = "Relative block I/O share, 1-10000 (default 100; 1-1000 on cgroup v1).")
+    String ioWeight;
+    @Option(names = "--cpuset", paramLabel = "CPUS", description = "CPUs the jail may use, e.g. 0-1 or 0,2.")
+    String cpuset;
+    @Option(names = "--cgroup-path", paramLabel = "PATH",
+            description = "The jail's cgroup: relative to corral's own, or absolute from the hierarchy's root (NGINX Unit's isolation.cgroup.path).")
+    String cgroupPath;
+    @Option(names = "--no-cgroup", description = "No cgroup of the jail's own (no limits, no accounting, no whole-tree kill).")
+    boolean noCgroup;
+
     static final String DEFAULT_CAPS = "CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT";
 
     @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "The program and its arguments (after --).")
@@ -171,7 +193,11 @@ final class JailOptions {
             Map.entry("workingDirectory", "--chdir"), Map.entry("environment", "--env"), Map.entry("uid", "--uid"),
             Map.entry("gid", "--gid"), Map.entry("user", "--user"), Map.entry("group", "--group"),
             Map.entry("automount.procfs", "--proc"), Map.entry("automount.tmpfs", "--tmpfs"),
-            Map.entry("procHidepid", "--proc-hidepid"));
+            Map.entry("procHidepid", "--proc-hidepid"), Map.entry("limits.memory", "--memory"),
+            Map.entry("limits.memorySwap", "--memory-swap"), Map.entry("limits.pids", "--pids"),
+            Map.entry("limits.cpu", "--cpu"), Map.entry("limits.cpuWeight", "--cpu-weight"),
+            Map.entry("limits.ioWeight", "--io-weight"), Map.entry("limits.cpuset", "--cpuset"),
+            Map.entry("cgroupPath", "--cgroup-path"), Map.entry("cgroup", "--stats"));
 
     /** The builder these flags describe, on top of --config when given. */
     JailBuilder toBuilder() throws SpecException {
@@ -196,6 +222,7 @@ final class JailOptions {
         if (clearEnv) b.clearEnvironment(true);
         if (asPid1) b.init(false);
         applyHardening(b);
+        applyLimits(b);
         if (!command.isEmpty()) b.command(command);
         else if (config == null) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
         if (!problems.isEmpty()) throw new SpecException(problems);
@@ -226,6 +253,48 @@ final class JailOptions {
         for (String r : rlimits) parseRlimit(r).ifPresent(b::rlimit);
         if (procHidepid != null) b.procHidepid(procHidepid);
         if (noNewSession) b.newSession(false);
+    }
+
+    private void applyLimits(JailBuilder b) {
+        size(memory, "--memory", b::memoryLimit);
+        size(memorySwap, "--memory-swap", b::memorySwapLimit);
+        whole(pids, "--pids", b::pidsLimit);
+        if (cpu != null) {
+            try {
+                b.cpuLimit(Quantities.cores(cpu));
+            } catch (IllegalArgumentException e) {
+                problems.add(new Problem("--cpu " + cpu, e.getMessage()));
+            }
+        }
+        whole(cpuWeight, "--cpu-weight", b::cpuWeight);
+        whole(ioWeight, "--io-weight", b::ioWeight);
+        if (cpuset != null) b.cpuset(cpuset);
+        if (cgroupPath != null) b.cgroupPath(cgroupPath);
+        if (noCgroup) {
+            if (memory != null || memorySwap != null || pids != null || cpu != null || cpuWeight != null
+                    || ioWeight != null || cpuset != null || cgroupPath != null) {
+                problems.add(new Problem("--no-cgroup", "conflicts with the limits and --cgroup-path, which need a cgroup"));
+            }
+            b.cgroup(CgroupSpec.Mode.NONE);
+        }
+    }
+
+    private void size(String value, String flag, java.util.function.LongConsumer set) {
+        if (value == null) return;
+        try {
+            set.accept(Quantities.bytes(value));
+        } catch (IllegalArgumentException e) {
+            problems.add(new Problem(flag + " " + value, e.getMessage()));
+        }
+    }
+
+    private void whole(String value, String flag, java.util.function.LongConsumer set) {
+        if (value == null) return;
+        try {
+            set.accept(Long.parseLong(value.strip()));
+        } catch (NumberFormatException e) {
+            problems.add(new Problem(flag + " " + value, "expected a whole number"));
+        }
     }
 
     private void capability(String name, String flag, java.util.function.Consumer<Capability> one, Runnable all) {

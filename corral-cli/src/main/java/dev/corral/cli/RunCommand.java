@@ -5,6 +5,7 @@ import dev.corral.JailSetupException;
 import dev.corral.JailedProcess;
 import dev.corral.launch.Launcher;
 import dev.corral.plan.LaunchPlan;
+import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.Problem;
 import dev.corral.spec.SpecException;
 import dev.corral.sys.Libc;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
@@ -28,18 +30,33 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print the plan, every step in order, and exit without running anything.")
     boolean dryRun;
 
+    @Option(names = "--stats", description = "At exit, print what the jail used (cpu time, memory current and peak, pids, OOM kills) to stderr.")
+    boolean stats;
+
     @Override
     public Integer call() {
         if (dryRun) return printPlan(jail);
         try {
             JailBuilder b = jail.toBuilder();
+            if (stats) {
+                if (jail.noCgroup) return report(new SpecException(List.of(new Problem("--stats", "needs a cgroup; drop --no-cgroup"))));
+                b.cgroup(CgroupSpec.Mode.REQUIRED);
+            }
             jail.warnings.forEach(w -> System.err.println("corral: warning: " + w));
             boolean terminal = Libc.isForegroundTerminal(0);
             b.stdio(JailBuilder.StdioMode.INHERIT).takeTerminal(terminal);
             SignalForwarder signals = SignalForwarder.install();
             JailedProcess p = b.start();
             signals.attach(p);
-            return p.waitFor();
+            int status = p.waitFor();
+            p.stats().ifPresent(s -> {
+                if (s.oomKills() > 0) {
+                    System.err.println("corral: the jail hit its memory limit: the kernel killed " + s.oomKills()
+                            + " process" + (s.oomKills() == 1 ? "" : "es") + " in it (out of memory)");
+                }
+                if (stats) System.err.println(s.describe().lines().map(l -> "corral: " + l).collect(java.util.stream.Collectors.joining("\n")));
+            });
+            return status;
         } catch (SpecException e) {
             return report(e);
         } catch (JailSetupException e) {

@@ -4,7 +4,10 @@ import dev.corral.JailBuilder.StdioMode;
 import dev.corral.JailSetupException;
 import dev.corral.JailedProcess;
 import dev.corral.plan.HostView;
+import dev.corral.cgroup.JailCgroup;
 import dev.corral.plan.LaunchPlan;
+import dev.corral.plan.Op;
+import dev.corral.plan.Step;
 import dev.corral.plan.PlanEncoder;
 import dev.corral.plan.Planner;
 import dev.corral.spec.JailSpec;
@@ -58,6 +61,28 @@ public final class Launcher {
     }
 
     public JailedProcess start(LaunchPlan plan, StdioMode stdio) throws JailSetupException, IOException {
+        JailCgroup cgroup = plan.cgroup() == null ? null : JailCgroup.create(plan.cgroup());
+        try {
+            return start(plan, stdio, cgroup);
+        } catch (JailSetupException | IOException | RuntimeException e) {
+            // The monitor removes the cgroup once it has run; if it never did, it is ours to remove.
+            if (cgroup != null) cgroup.removeQuietly();
+            throw e;
+        }
+    }
+
+    /** The plan's steps, then one per cgroup directory for the monitor. */
+    private static List<Step> stepsFor(LaunchPlan plan, JailCgroup cgroup) {
+        if (cgroup == null) return plan.steps();
+        List<Step> all = new ArrayList<>(plan.steps());
+        for (JailCgroup.MonitorEntry e : cgroup.monitorEntries()) {
+            String words = e.join() ? "move the jail into cgroup " + e.dir() : "remove the emptied cgroup " + e.dir();
+            all.add(new Step(Op.CGROUP, List.of(e.dir(), e.join() ? "1" : "0", e.kill().word(), e.remove() ? "1" : "0"), words));
+        }
+        return all;
+    }
+
+    private JailedProcess start(LaunchPlan plan, StdioMode stdio, JailCgroup cgroup) throws JailSetupException, IOException {
         List<Integer> parentEnds = new ArrayList<>();
         List<Integer> childEnds = new ArrayList<>();
         try {
@@ -78,10 +103,11 @@ public final class Launcher {
             }
             int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
             closeAll(childEnds);
-            MonitoredJail jail = new MonitoredJail(pid, plan, ctl[1], events[0],
+            List<Step> steps = stepsFor(plan, cgroup);
+            MonitoredJail jail = new MonitoredJail(pid, plan, steps, cgroup, ctl[1], events[0],
                     in == null ? -1 : in[1], out == null ? -1 : out[0], err == null ? -1 : err[0]);
             parentEnds.clear(); // owned by the jail object now
-            jail.begin(PlanEncoder.encode(plan));
+            jail.begin(PlanEncoder.encode(plan.cloneFlags(), steps));
             return jail;
         } catch (NativeException e) {
             closeAll(childEnds);

@@ -21,6 +21,8 @@ public final class LocalHost implements HostView {
 
     @Override public int euid() { return euid; }
 
+    @Override public dev.corral.cgroup.CgroupView cgroups() { return dev.corral.cgroup.CgroupDetector.detect(); }
+
     @Override public int egid() { return egid; }
 
     @Override public Map<String, String> environment() { return System.getenv(); }

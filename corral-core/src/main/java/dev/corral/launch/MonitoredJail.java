@@ -2,6 +2,8 @@ package dev.corral.launch;
 
 import dev.corral.JailSetupException;
 import dev.corral.JailedProcess;
+import dev.corral.cgroup.CgroupStats;
+import dev.corral.cgroup.JailCgroup;
 import dev.corral.plan.LaunchPlan;
 import dev.corral.plan.Step;
 import dev.corral.sys.Libc;
@@ -15,6 +17,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +33,10 @@ final class MonitoredJail extends JailedProcess {
 
     private final int monitorPid;
     private final LaunchPlan plan;
+    /** The plan's steps as sent, with the monitor's cgroup steps: failures are numbered in it. */
+    private final List<Step> steps;
+    private final JailCgroup cgroup;
+    private volatile CgroupStats finalStats;
     private final OutputStream control;
     private final BufferedReader events;
     private final OutputStream stdin;
@@ -41,10 +49,12 @@ final class MonitoredJail extends JailedProcess {
     private volatile long jailPid = -1;
     private volatile int exitValue = -1;
 
-    MonitoredJail(int monitorPid, LaunchPlan plan, int controlFd, int eventFd, int stdinFd, int stdoutFd, int stderrFd)
-            throws IOException {
+    MonitoredJail(int monitorPid, LaunchPlan plan, List<Step> steps, JailCgroup cgroup, int controlFd, int eventFd,
+                  int stdinFd, int stdoutFd, int stderrFd) throws IOException {
         this.monitorPid = monitorPid;
         this.plan = plan;
+        this.steps = List.copyOf(steps);
+        this.cgroup = cgroup;
         this.control = output(controlFd);
         this.events = new BufferedReader(new InputStreamReader(input(eventFd), StandardCharsets.UTF_8));
         this.stdin = stdinFd < 0 ? OutputStream.nullOutputStream() : output(stdinFd);
@@ -101,6 +111,7 @@ final class MonitoredJail extends JailedProcess {
                     Thread.ofPlatform().daemon().name("corral-jail-" + monitorPid).start(this::follow);
                     return;
                 } else if (line.startsWith("EXIT ")) {
+                    exitReported();
                     break;
                 }
             }
@@ -121,8 +132,8 @@ final class MonitoredJail extends JailedProcess {
         String detail = f.length > 3 ? f[3] : "";
         String reason = Libc.strerror(errno);
         String words;
-        if (step >= 0 && step < plan.steps().size()) {
-            Step s = plan.steps().get(step);
+        if (step >= 0 && step < steps.size()) {
+            Step s = steps.get(step);
             words = s.words();
             if (detail.isEmpty() || words.contains(detail) || detail.startsWith("exec ")) {
                 return new JailSetupException(words + ": " + reason, errno, exitFor(s, errno));
@@ -140,8 +151,9 @@ final class MonitoredJail extends JailedProcess {
     /** After a failure: wait for the monitor's last words and reap it. */
     private void drainAndReap() {
         try {
-            while (events.readLine() != null) {
-                // the monitor exits right after reporting
+            String line;
+            while ((line = events.readLine()) != null) {
+                if (line.startsWith("EXIT ")) exitReported();
             }
         } catch (IOException ignored) {
             // nothing more to learn
@@ -154,7 +166,10 @@ final class MonitoredJail extends JailedProcess {
         try {
             String line;
             while ((line = events.readLine()) != null) {
-                if (line.startsWith("EXIT ")) code = Integer.parseInt(line.substring(5).trim());
+                if (line.startsWith("EXIT ")) {
+                    code = Integer.parseInt(line.substring(5).trim());
+                    exitReported();
+                }
             }
         } catch (IOException | NumberFormatException ignored) {
             // the monitor is gone; its wait status tells the rest
@@ -169,6 +184,30 @@ final class MonitoredJail extends JailedProcess {
         }
         exited.countDown();
         exit.complete(this);
+    }
+
+    /**
+     * The jail's processes are all gone and its cgroup still exists: read the final accounting,
+     * then let the monitor remove the cgroup.
+     */
+    private void exitReported() {
+        if (cgroup == null) return;
+        finalStats = cgroup.stats();
+        try {
+            synchronized (control) {
+                control.write('R');
+                control.flush();
+            }
+        } catch (IOException ignored) {
+            // the monitor is gone already, and so is the cgroup
+        }
+    }
+
+    @Override
+    public Optional<CgroupStats> stats() {
+        if (cgroup == null) return Optional.empty();
+        CgroupStats last = finalStats;
+        return Optional.of(last != null ? last : cgroup.stats());
     }
 
     private int reap() {

@@ -46,6 +46,9 @@ public interface HostView {
     /** Whether the caller may raise hard limits (CAP_SYS_RESOURCE in the initial user namespace). */
     boolean canRaiseHardLimits();
 
+    /** The host's cgroups as seen from this process. */
+    dev.corral.cgroup.CgroupView cgroups();
+
     /** A small text file of the host (for /etc/passwd of a rootfs), if readable. */
     Optional<String> readFile(String path);
 }

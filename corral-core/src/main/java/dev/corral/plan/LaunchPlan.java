@@ -1,5 +1,7 @@
 package dev.corral.plan;
 
+import dev.corral.cgroup.CgroupPlan;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,8 +10,10 @@ import java.util.List;
  * "go" (the id maps), and every step the executor performs. Printed by {@code --dry-run}.
  *
  * @param idMaps null when the jail has no user namespace
+ * @param cgroup null when the jail stays in the caller's cgroup
  */
-public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan idMaps, List<Step> steps) {
+public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan idMaps, CgroupPlan cgroup,
+                         List<Step> steps) {
     public LaunchPlan {
         namespaceNames = List.copyOf(namespaceNames);
         steps = List.copyOf(steps);
@@ -18,8 +22,13 @@ public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan
     /** The plan in words, one numbered line per action. */
     public List<String> describe() {
         List<String> out = new ArrayList<>();
+        if (cgroup != null) out.addAll(cgroup.describe());
         out.add("clone a process into new namespaces: "
                 + (namespaceNames.isEmpty() ? "(none)" : String.join(", ", namespaceNames)));
+        if (cgroup != null) {
+            out.add("move it into its cgroup (the executor writes cgroup.procs before anything runs in the jail;"
+                    + " at the end it kills whatever is left there and removes the cgroup)");
+        }
         if (idMaps != null) {
             String how = idMaps.useHelpers() ? " (through newuidmap/newgidmap)" : "";
             if (idMaps.denySetgroups()) out.add("write \"deny\" to its /proc/PID/setgroups");

@@ -16,10 +16,15 @@ public final class PlanEncoder {
     private PlanEncoder() {}
 
     public static byte[] encode(LaunchPlan plan) {
+        return encode(plan.cloneFlags(), plan.steps());
+    }
+
+    /** A plan's flags with these steps (the plan's own, and what launch adds for the monitor). */
+    public static byte[] encode(long cloneFlags, java.util.List<Step> steps) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        writeLong(body, plan.cloneFlags());
-        writeInt(body, plan.steps().size());
-        for (Step s : plan.steps()) {
+        writeLong(body, cloneFlags);
+        writeInt(body, steps.size());
+        for (Step s : steps) {
             if (s.args().size() > 0xFFFF) throw new IllegalArgumentException("too many arguments in " + s.words());
             writeShort(body, s.op().code());
             writeShort(body, s.args().size());

@@ -1,5 +1,7 @@
 package dev.corral.plan;
 
+import dev.corral.cgroup.CgroupPlan;
+import dev.corral.cgroup.CgroupPlanner;
 import dev.corral.ids.SubIdRange;
 import dev.corral.seccomp.SeccompFilters;
 import dev.corral.spec.Capability;
@@ -72,6 +74,12 @@ public final class Planner {
             IdMapPlan maps = planIdMaps();
             String root = checkRootfs();
             steps.add(Step.of(Op.WAIT_GO, "wait until the id maps are written"));
+            CgroupPlan cgroup = CgroupPlanner.plan(spec.cgroup(), host.cgroups(), spec.labels(), problems).orElse(null);
+            if (spec.unshares(Namespace.CGROUP)) {
+                // Unshared only now, once the jail sits in its cgroup, so that cgroup is its "/".
+                steps.add(Step.of(Op.UNSHARE, "enter a new cgroup namespace: the jail's cgroup is its /",
+                        Long.toHexString(Namespace.CGROUP.cloneFlag())));
+            }
             if (maps != null && rootIsMapped(maps)) {
                 // Until now the process runs as the caller's host ids, which the new maps may not
                 // cover; files it creates (mount points) need an owner that exists inside.
@@ -119,12 +127,12 @@ public final class Planner {
             List<String> names = new ArrayList<>();
             long flags = 0;
             for (Namespace ns : Namespace.values()) {
-                if (spec.unshares(ns)) {
+                if (spec.unshares(ns) && ns != Namespace.CGROUP) {
                     flags |= ns.cloneFlag();
                     names.add(ns.userName());
                 }
             }
-            return new LaunchPlan(flags, names, maps, steps);
+            return new LaunchPlan(flags, names, maps, cgroup, steps);
         }
 
         private void checkCommand() {

@@ -29,6 +29,7 @@ import java.util.Set;
  * @param init           run a tiny init as PID 1 (else the application is PID 1)
  * @param takeTerminal   put the application in the terminal's foreground (interactive use)
  * @param hardening      capabilities, no_new_privs, seccomp, rlimits, session, /proc options
+ * @param cgroup         the jail's cgroup and its limits
  * @param labels         how errors name the fields of this spec
  */
 public record JailSpec(
@@ -50,6 +51,7 @@ public record JailSpec(
         boolean init,
         boolean takeTerminal,
         Hardening hardening,
+        CgroupSpec cgroup,
         Labels labels) {
 
     public JailSpec {

@@ -39,5 +39,8 @@ final class FakeHost implements HostView {
     @Override public boolean canRaiseHardLimits() { return raiseHard; }
     @Override public List<Entry> list(String dir) { return dir.equals("/") ? root : List.of(); }
     @Override public Optional<String> realPath(String path) { return Optional.of(path); }
+    dev.corral.cgroup.CgroupView cgroups = dev.corral.cgroup.CgroupView.none("this test host has no cgroups",
+            new dev.corral.cgroup.CgroupView.Capacity(8L << 30, 4, "0-3", 32768, 0));
+    @Override public dev.corral.cgroup.CgroupView cgroups() { return cgroups; }
     @Override public Optional<String> readFile(String path) { return Optional.ofNullable(files.get(path)); }
 }

@@ -43,13 +43,22 @@ class PlannerTest {
         }
     }
 
+    private static int indexOf(LaunchPlan p, Op op) {
+        for (int i = 0; i < p.steps().size(); i++) if (p.steps().get(i).op() == op) return i;
+        return -1;
+    }
+
     @Test
     void defaultJailPlan() throws Exception {
         LaunchPlan p = plan(jail().command("sh", "-c", "echo hi").clearEnvironment(true));
         assertGolden("default-jail.plan", p);
         assertThat(p.idMaps().denySetgroups()).isTrue();
         assertThat(p.idMaps().useHelpers()).isFalse();
-        assertThat(p.cloneFlags()).isEqualTo(0x10000000L | 0x20000L | 0x20000000L | 0x40000000L | 0x4000000L | 0x8000000L | 0x2000000L);
+        // The cgroup namespace is unshared after "go", once the jail sits in its own cgroup.
+        assertThat(p.cloneFlags()).isEqualTo(0x10000000L | 0x20000L | 0x20000000L | 0x40000000L | 0x4000000L | 0x8000000L);
+        int go = indexOf(p, Op.WAIT_GO), unshare = indexOf(p, Op.UNSHARE);
+        assertThat(unshare).isGreaterThan(go);
+        assertThat(p.steps().get(unshare).args()).containsExactly(Long.toHexString(0x2000000L));
     }
 
     @Test
