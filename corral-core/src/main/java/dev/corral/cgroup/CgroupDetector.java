@@ -28,6 +28,11 @@ public final class CgroupDetector {
     record Mount(boolean v2, Set<String> controllers, String root, String point) {}
 
     public static CgroupView detect() {
+        return detect(System.getenv().getOrDefault("CORRAL_CGROUP", ""));
+    }
+
+    /** As {@link #detect()}, with the interface given: "v1", "v2", or "" to decide from the host. */
+    public static CgroupView detect(String interfaceWanted) {
         CgroupView.Capacity capacity = capacity();
         List<Mount> mounts;
         Map<String, String> own;
@@ -38,7 +43,7 @@ public final class CgroupDetector {
         } catch (IOException e) {
             return CgroupView.none("cannot read /proc/self/mountinfo or /proc/self/cgroup: " + e.getMessage(), capacity);
         }
-        String wanted = System.getenv().getOrDefault("CORRAL_CGROUP", "").toLowerCase(Locale.ROOT);
+        String wanted = interfaceWanted.toLowerCase(Locale.ROOT);
         boolean hasV1 = mounts.stream().anyMatch(m -> !m.v2() && m.controllers().stream().anyMatch(V1_CONTROLLERS::contains));
         Mount v2 = mounts.stream().filter(Mount::v2).findFirst().orElse(null);
         switch (wanted) {
@@ -191,7 +196,8 @@ public final class CgroupDetector {
         } catch (NumberFormatException ignored) {
             // keep the kernel's largest possible value
         }
-        return new CgroupView.Capacity(mem, Runtime.getRuntime().availableProcessors(), online, pidMax, swap);
+        int cpus = CpuList.parse(online).map(java.util.BitSet::cardinality).orElse(Runtime.getRuntime().availableProcessors());
+        return new CgroupView.Capacity(mem, cpus, online, pidMax, swap);
     }
 
     private static long kib(String line) {

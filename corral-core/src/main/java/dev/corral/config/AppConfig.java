@@ -11,6 +11,7 @@ import dev.corral.spec.Labels;
 import dev.corral.spec.MountSpec;
 import dev.corral.spec.Namespace;
 import dev.corral.spec.Problem;
+import dev.corral.spec.Quantities;
 import dev.corral.spec.SpecException;
 
 import java.io.IOException;
@@ -125,7 +126,7 @@ public final class AppConfig {
                 }
             });
             label("environment", app.pathOf("environment"));
-            app.unsupported("limits", "resource limits arrive with cgroup support");
+            app.object("limits").ifPresent(this::limits);
             app.unsupported("processes", "corral runs one process per application");
             app.unsupported("listen", "listening sockets are passed by the supervisor daemon");
             app.unsupported("restart", "restart policies belong to the supervisor daemon");
@@ -196,10 +197,67 @@ public final class AppConfig {
             iso.string("hidepid").ifPresent(b::procHidepid);
             label("procHidepid", iso.pathOf("hidepid"));
             iso.bool("new_session").ifPresent(b::newSession);
-            iso.unsupported("cgroup", "cgroup placement arrives with cgroup support");
+            iso.object("cgroup").ifPresent(c -> {
+                c.string("path").ifPresent(b::cgroupPath);
+                if (!c.has("path")) c.problemHere("missing \"path\"");
+                c.finish();
+                label("cgroupPath", c.pathOf("path"));
+            });
             iso.unsupported("join", "joining existing namespaces is not implemented yet");
             iso.unsupported("setns_socket", "setns sockets belong to the supervisor daemon");
             iso.finish();
+        }
+
+        /**
+         * The jail's cgroup limits: {"memory": "256M", "memory_swap": 0, "pids": 64, "cpu": "50%",
+         * "cpu_weight": 100, "io_weight": 100, "cpuset": "0-1"}. Sizes and CPU amounts may be
+         * numbers (bytes, cores) or strings with units.
+         */
+        private void limits(JsonObject l) {
+            size(l, "memory", "limits.memory", b::memoryLimit);
+            size(l, "memory_swap", "limits.memorySwap", b::memorySwapLimit);
+            whole(l, "pids", "limits.pids", b::pidsLimit);
+            l.raw("cpu").ifPresent(v -> {
+                if (v.isNumber()) b.cpuLimit(v.doubleValue());
+                else if (v.isTextual()) {
+                    try {
+                        b.cpuLimit(Quantities.cores(v.textValue()));
+                    } catch (IllegalArgumentException e) {
+                        l.problem("cpu", e.getMessage());
+                    }
+                } else l.problem("cpu", "expected cores (0.5) or a percentage of one core (\"50%\"), found " + JsonObject.describe(v));
+            });
+            label("limits.cpu", l.pathOf("cpu"));
+            whole(l, "cpu_weight", "limits.cpuWeight", b::cpuWeight);
+            whole(l, "io_weight", "limits.ioWeight", b::ioWeight);
+            l.string("cpuset").ifPresent(b::cpuset);
+            label("limits.cpuset", l.pathOf("cpuset"));
+            // NGINX Unit's own "limits" bound requests, which pass through Unit's router, not corral.
+            l.unsupported("timeout", "corral does not route requests; request limits belong to the server in the jail");
+            l.unsupported("requests", "corral does not route requests; request limits belong to the server in the jail");
+            l.finish();
+        }
+
+        private void size(JsonObject o, String key, String field, java.util.function.LongConsumer set) {
+            o.raw(key).ifPresent(v -> {
+                if (v.canConvertToExactIntegral() && v.canConvertToLong()) set.accept(v.longValue());
+                else if (v.isTextual()) {
+                    try {
+                        set.accept(Quantities.bytes(v.textValue()));
+                    } catch (IllegalArgumentException e) {
+                        o.problem(key, e.getMessage());
+                    }
+                } else o.problem(key, "expected bytes or a size such as \"256M\", found " + JsonObject.describe(v));
+            });
+            label(field, o.pathOf(key));
+        }
+
+        private void whole(JsonObject o, String key, String field, java.util.function.LongConsumer set) {
+            o.raw(key).ifPresent(v -> {
+                if (v.canConvertToExactIntegral() && v.canConvertToLong()) set.accept(v.longValue());
+                else o.problem(key, "expected a whole number, found " + JsonObject.describe(v));
+            });
+            label(field, o.pathOf(key));
         }
 
         /** {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}: drops first, then adds. */

@@ -21,7 +21,22 @@ public final class LocalHost implements HostView {
 
     @Override public int euid() { return euid; }
 
-    @Override public dev.corral.cgroup.CgroupView cgroups() { return dev.corral.cgroup.CgroupDetector.detect(); }
+    /** "v1" or "v2" to drive that cgroup interface, null to decide from the host (and CORRAL_CGROUP). */
+    private final String cgroupInterface;
+
+    public LocalHost() {
+        this(null);
+    }
+
+    public LocalHost(String cgroupInterface) {
+        this.cgroupInterface = cgroupInterface;
+    }
+
+    @Override
+    public dev.corral.cgroup.CgroupView cgroups() {
+        return cgroupInterface == null ? dev.corral.cgroup.CgroupDetector.detect()
+                : dev.corral.cgroup.CgroupDetector.detect(cgroupInterface);
+    }
 
     @Override public int egid() { return egid; }
 

@@ -1,6 +1,8 @@
 package dev.corral.config;
 
 import dev.corral.spec.Capability;
+import dev.corral.spec.CgroupSpec;
+import dev.corral.spec.ResourceLimits;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.Rlimit;
 import dev.corral.spec.Seccomp;
@@ -136,8 +138,38 @@ class AppConfigTest {
 
     @Test
     void keysNotImplementedYetAreRefusedNotIgnored() {
-        assertThat(problems("{\"executable\": \"/bin/true\", \"limits\": {\"memory\": \"1G\"}}"))
-                .containsExactly("/limits: not supported yet: resource limits arrive with cgroup support");
+        assertThat(problems("{\"executable\": \"/bin/true\", \"processes\": 4}"))
+                .containsExactly("/processes: not supported yet: corral runs one process per application");
+    }
+
+    @Test
+    void cgroupLimitsAndUnitsCgroupPath() throws Exception {
+        JailSpec spec = read("""
+                {"executable": "/bin/app",
+                 "limits": {"memory": "256M", "memory_swap": 0, "pids": 64, "cpu": "50%", "cpu_weight": 200,
+                            "io_weight": 50, "cpuset": "0-1"},
+                 "isolation": {"cgroup": {"path": "apps/web"}}}""");
+        assertThat(spec.cgroup().limits()).isEqualTo(new ResourceLimits(256L << 20, 0L, 64L, 0.5, 200L, 50L, "0-1"));
+        assertThat(spec.cgroup().path()).isEqualTo("apps/web");
+        assertThat(spec.cgroup().effectiveMode()).isEqualTo(CgroupSpec.Mode.REQUIRED);
+        assertThat(spec.labels().of("limits.pids")).isEqualTo("/limits/pids");
+        assertThat(read("{\"executable\": \"/a\", \"limits\": {\"memory\": 1048576, \"cpu\": 1.5}}").cgroup().limits())
+                .isEqualTo(ResourceLimits.NONE.withMemory(1048576L).withCpu(1.5));
+    }
+
+    @Test
+    void badLimitsAreNamedByTheirPath() {
+        assertThat(problems("""
+                {"executable": "/bin/app",
+                 "limits": {"memory": "12XB", "pids": "many", "cpu": "fast", "memroy": 1, "timeout": 10},
+                 "isolation": {"cgroup": {}}}"""))
+                .containsExactlyInAnyOrder(
+                        "/limits/memory: \"12XB\" is not a size; expected a whole number of bytes, optionally with K, M, G or T (powers of 1024), such as 256M",
+                        "/limits/pids: expected a whole number, found the string \"many\"",
+                        "/limits/cpu: \"fast\" is not a CPU amount; expected cores such as 0.5 or 2, or a percentage of one core such as 50%",
+                        "/limits/timeout: not supported yet: corral does not route requests; request limits belong to the server in the jail",
+                        "/limits/memroy: unknown key; did you mean \"memory\"?",
+                        "/isolation/cgroup: missing \"path\"");
     }
 
     @Test
