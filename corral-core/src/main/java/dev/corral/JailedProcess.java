@@ -1,6 +1,7 @@
 package dev.corral;
 
 import dev.corral.cgroup.CgroupStats;
+import dev.corral.cgroup.JailCgroup;
 import dev.corral.plan.LaunchPlan;
 
 import java.util.Optional;
@@ -28,6 +29,9 @@ public abstract class JailedProcess extends Process {
      * last process was gone. Empty when the jail has no cgroup of its own.
      */
     public abstract Optional<CgroupStats> stats();
+
+    /** The jail's own cgroup (its directories, interface and accounting), if it has one. */
+    public abstract Optional<JailCgroup> cgroup();
 
     /** Sends {@code signal} to the program (through the monitor and the jail's init). */
     public abstract void signal(int signal);

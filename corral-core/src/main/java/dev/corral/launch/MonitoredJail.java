@@ -204,6 +204,11 @@ final class MonitoredJail extends JailedProcess {
     }
 
     @Override
+    public Optional<JailCgroup> cgroup() {
+        return Optional.ofNullable(cgroup);
+    }
+
+    @Override
     public Optional<CgroupStats> stats() {
         if (cgroup == null) return Optional.empty();
         CgroupStats last = finalStats;
