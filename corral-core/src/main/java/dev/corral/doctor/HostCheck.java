@@ -2,6 +2,7 @@ package dev.corral.doctor;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,11 +15,14 @@ import java.util.Map;
  * @param status  ok, warn or missing, for the user running the check
  * @param finding one line: what was checked and what it showed
  * @param fix     one line: what to change; empty when the status is ok
+ * @param details further lines for people (one per cgroup hierarchy, say); the same is in facts
  * @param facts   the raw values behind the finding (numbers, paths, lists), in a stable order
  */
-public record HostCheck(String name, String title, Status status, String finding, String fix, Map<String, Object> facts) {
+public record HostCheck(String name, String title, Status status, String finding, String fix,
+                        List<String> details, Map<String, Object> facts) {
     public HostCheck {
         fix = fix == null ? "" : fix;
+        details = List.copyOf(details);
         facts = Collections.unmodifiableMap(new LinkedHashMap<>(facts));
     }
 
@@ -36,7 +40,7 @@ public record HostCheck(String name, String title, Status status, String finding
         }
     }
 
-    static HostCheck ok(String name, String title, String finding, Map<String, Object> facts) {
-        return new HostCheck(name, title, Status.OK, finding, "", facts);
+    static HostCheck of(String name, String title, Status status, String finding, String fix, Map<String, Object> facts) {
+        return new HostCheck(name, title, status, finding, status == Status.OK ? "" : fix, List.of(), facts);
     }
 }
