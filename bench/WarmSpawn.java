@@ -2,6 +2,7 @@ import dev.corral.JailBuilder;
 import dev.corral.JailedProcess;
 
 import dev.corral.spec.Capability;
+import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.Seccomp;
 
 import java.util.Arrays;
@@ -11,15 +12,24 @@ import java.util.EnumSet;
  * corral's warm path: a JVM that is already running starts {@code true} in a jail with every
  * namespace, again and again. Prints the median and quartiles in milliseconds, one line:
  * {@code median p25 p75}. Run by bench/spawn.sh with the shaded jar on the class path.
- * Arguments: warm-up runs, measured runs, and "hardened" (the default) or "unhardened".
+ * Arguments: warm-up runs, measured runs, and a variant: "hardened" (the default jail, which as
+ * root includes a cgroup of its own), "unhardened", "no-cgroup" (the default jail without a cgroup)
+ * or "limits" (the default jail with memory, pids and cpu limits).
  */
 public class WarmSpawn {
     public static void main(String[] args) throws Exception {
         int warmup = Integer.parseInt(args.length > 0 ? args[0] : "200");
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "300");
-        boolean hardened = args.length <= 2 || !args[2].equals("unhardened");
+        String variant = args.length > 2 ? args[2] : "hardened";
         JailBuilder jail = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
-        if (!hardened) {
+        switch (variant) {
+            case "hardened" -> { }
+            case "no-cgroup" -> jail.cgroup(CgroupSpec.Mode.NONE);
+            case "limits" -> jail.memoryLimit(256L << 20).pidsLimit(64).cpuLimit(0.5);
+            case "unhardened" -> { }
+            default -> throw new IllegalArgumentException("unknown variant " + variant);
+        }
+        if (variant.equals("unhardened")) {
             // Everything issue 3 adds that can be switched off: filter, capability drop,
             // no_new_privs, new session. (The /proc masks stay: they have no switch.)
             jail.seccomp(Seccomp.UNCONFINED).capabilities(EnumSet.allOf(Capability.class))

@@ -61,32 +61,40 @@ class LimitsCliIT {
     @Test
     void theCgroupIsGoneAfterCorralIsSigkilled() throws Exception {
         assumeThat(ROOT).isTrue();
+        String tag = "4242." + ProcessHandle.current().pid(); // sleep times nobody else uses
         Process p = new ProcessBuilder(Cli.command(List.of(), "run", "--pids", "50", "--share-pid", "--",
-                "sh", "-c", "(sleep 4242.17 &); echo up; cat /proc/self/cgroup; exec sleep 4242.18"))
+                "sh", "-c", "(sleep " + tag + "1 &); echo up; exec sleep " + tag + "2"))
                 .redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
-        assertThat(out.readLine()).isEqualTo("up");
-        // The jail's pids cgroup, as the host sees it.
-        String jailPid = ProcessHandle.allProcesses()
-                .filter(h -> h.info().arguments().map(a -> a.length == 1 && a[0].equals("4242.18")).orElse(false))
-                .map(h -> Long.toString(h.pid())).findFirst().orElseThrow();
-        String pidsLine = Files.readAllLines(Path.of("/proc/" + jailPid + "/cgroup")).stream()
-                .filter(l -> l.matches("\\d+:pids:.*") || l.startsWith("0::")).findFirst().orElseThrow();
-        p.toHandle().destroyForcibly(); // SIGKILL: the JVM gets no say
-        p.waitFor(10, TimeUnit.SECONDS);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline && !sleepers().isEmpty()) Thread.sleep(20);
-        assertThat(sleepers()).as("the jail and its orphan are gone").isEmpty();
-        String cgroup = pidsLine.substring(pidsLine.lastIndexOf(':') + 1);
-        assertThat(cgroup).contains("corral-");
-        Path dir = Path.of(pidsLine.startsWith("0::") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/pids", cgroup);
-        while (System.nanoTime() < deadline && Files.exists(dir)) Thread.sleep(20);
-        assertThat(dir).as("the jail's cgroup after corral was SIGKILLed").doesNotExist();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+            assertThat(out.readLine()).isEqualTo("up");
+            // The jail's pids cgroup, as the host sees it ("up" comes just before the exec).
+            java.util.Optional<ProcessHandle> jail = java.util.Optional.empty();
+            for (int i = 0; i < 500 && jail.isEmpty(); i++) {
+                if (i > 0) Thread.sleep(10);
+                jail = sleepers(tag + "2").stream().findFirst();
+            }
+            String pidsLine = Files.readAllLines(Path.of("/proc/" + jail.orElseThrow().pid() + "/cgroup")).stream()
+                    .filter(l -> l.matches("\\d+:pids:.*") || l.startsWith("0::")).findFirst().orElseThrow();
+            p.toHandle().destroyForcibly(); // SIGKILL: the JVM gets no say
+            p.waitFor(10, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < deadline && !sleepers(tag).isEmpty()) Thread.sleep(20);
+            assertThat(sleepers(tag)).as("the jail and its orphan are gone").isEmpty();
+            String cgroup = pidsLine.substring(pidsLine.lastIndexOf(':') + 1);
+            assertThat(cgroup).contains("corral-");
+            Path dir = Path.of(pidsLine.startsWith("0::") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/pids", cgroup);
+            while (System.nanoTime() < deadline && Files.exists(dir)) Thread.sleep(20);
+            assertThat(dir).as("the jail's cgroup after corral was SIGKILLed").doesNotExist();
+        } finally {
+            p.toHandle().destroyForcibly();
+            sleepers(tag).forEach(ProcessHandle::destroyForcibly);
+        }
     }
 
-    private static List<ProcessHandle> sleepers() {
-        return ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
-                .map(c -> c.contains("sleep 4242.1")).orElse(false)).toList();
+    private static List<ProcessHandle> sleepers(String tag) {
+        return ProcessHandle.allProcesses().filter(h -> h.info().arguments()
+                .map(a -> a.length == 1 && a[0].startsWith(tag)).orElse(false)).toList();
     }
 
     @Test
@@ -103,5 +111,72 @@ class LimitsCliIT {
         Cli.Result stats = Cli.runAs(Cli.NOBODY, "run", "--stats", "--", "true");
         assertThat(stats.status()).isEqualTo(2);
         assertThat(stats.err()).startsWith("corral: --stats: corral cannot create cgroups in ");
+    }
+
+    @Test
+    void aNormalUserUsesACgroupDelegatedToIt() throws Exception {
+        assumeThat(ROOT).as("sets up the delegation as root").isTrue();
+        Path pids = Path.of("/sys/fs/cgroup/pids");
+        assumeThat(pids.resolve("pids.max").toFile().exists() || Files.exists(pids.resolve("cgroup.procs")))
+                .as("a v1 pids hierarchy").isTrue();
+        Cli.Result r = inDelegatedCgroup(pids, List.of(), "run", "--pids", "10", "--stats", "--", "cat", "/proc/self/cgroup");
+        assertThat(r.err()).contains("corral: pids current").containsPattern("cgroup driver +v1");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).containsPattern("(?m)^\\d+:pids:/$");
+    }
+
+    @Test
+    void aNormalUserGetsAccountingFromADelegatedV2Cgroup() throws Exception {
+        assumeThat(ROOT).as("sets up the delegation as root").isTrue();
+        Path unified = Files.exists(Path.of("/sys/fs/cgroup/unified/cgroup.procs")) ? Path.of("/sys/fs/cgroup/unified")
+                : Path.of("/sys/fs/cgroup");
+        assumeThat(Files.exists(unified.resolve("cgroup.subtree_control"))).as("a cgroup2 mount").isTrue();
+        Cli.Result r = inDelegatedCgroup(unified, List.of("env", "CORRAL_CGROUP=v2"),
+                "run", "--stats", "--", "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; cat /proc/self/cgroup");
+        assertThat(r.err()).containsPattern("cgroup driver +v2").containsPattern("cpu time +0\\.\\d+ s");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).contains("0::/\n");
+    }
+
+    /**
+     * Runs corral as nobody from a cgroup root made and chowned to nobody, as an administrator
+     * (or systemd's Delegate=yes) would, then removes it.
+     */
+    private static Cli.Result inDelegatedCgroup(Path hierarchy, List<String> prefix, String... args) throws Exception {
+        Path delegated = hierarchy.resolve("corral-test-nobody-" + ProcessHandle.current().pid());
+        Files.createDirectory(delegated);
+        try {
+            for (String f : List.of("", "cgroup.procs", "tasks", "cgroup.subtree_control", "cgroup.threads")) {
+                Path p = f.isEmpty() ? delegated : delegated.resolve(f);
+                if (Files.exists(p)) Files.setAttribute(p, "unix:uid", 65534);
+            }
+            List<String> cmd = new java.util.ArrayList<>(List.of("sh", "-c", "echo $$ > \"$0\"/cgroup.procs && exec \"$@\"",
+                    delegated.toString()));
+            cmd.addAll(prefix);
+            cmd.addAll(Cli.command(Cli.NOBODY, args));
+            Path out = Files.createTempFile("corral-cli-out", ".txt"), err = Files.createTempFile("corral-cli-err", ".txt");
+            try {
+                out.toFile().setWritable(true, false);
+                err.toFile().setWritable(true, false);
+                Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                return new Cli.Result(p.exitValue(), Files.readString(out), Files.readString(err));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        } finally {
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (true) {
+                try {
+                    Files.deleteIfExists(delegated);
+                    break;
+                } catch (java.nio.file.FileSystemException e) {
+                    if (System.nanoTime() > deadline) throw e;
+                    Thread.sleep(10);
+                }
+            }
+        }
     }
 }

@@ -33,7 +33,7 @@ public final class CgroupDetector {
 
     /** As {@link #detect()}, with the interface given: "v1", "v2", or "" to decide from the host. */
     public static CgroupView detect(String interfaceWanted) {
-        CgroupView.Capacity capacity = capacity();
+        CgroupView.Capacity capacity = Host.CAPACITY;
         List<Mount> mounts;
         Map<String, String> own;
         try {
@@ -181,6 +181,11 @@ public final class CgroupDetector {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /** The machine's size, read once: it does not change under a running JVM in ways that matter here. */
+    private static final class Host {
+        static final CgroupView.Capacity CAPACITY = capacity();
     }
 
     static CgroupView.Capacity capacity() {

@@ -184,6 +184,23 @@ public final class JailCgroup {
         removeQuietly(created);
     }
 
+    /**
+     * Removes the cgroup once its processes are gone, waiting up to {@code patience}; used when
+     * the monitor could not do it. Whatever is still inside after that is left alone.
+     */
+    public void removeWhenEmpty(java.time.Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (System.nanoTime() < deadline && dirs.stream().anyMatch(d -> !read(d.resolve("cgroup.procs")).isBlank())) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        removeQuietly(created);
+    }
+
     private static void removeQuietly(List<Path> paths) {
         for (Path p : paths.reversed()) {
             try {

@@ -42,7 +42,7 @@ final class IdChecks {
         facts.put("subuid", ranges(uids));
         facts.put("subgid", ranges(gids));
         String seen = SUBUID + ": " + describe(uids) + "; " + SUBGID + ": " + describe(gids) + " (for " + caller.name()
-                + " or " + caller.uid() + ")";
+                + " or uid " + caller.uid() + ")";
         String fix = "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 " + caller.name()
                 + " (a range no other user has)";
         if (caller.root()) {

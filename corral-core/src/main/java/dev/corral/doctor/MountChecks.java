@@ -53,7 +53,7 @@ final class MountChecks {
     static HostCheck overlay() {
         HostFiles.Kernel kernel = HostFiles.kernel();
         boolean registered = HostFiles.read("/proc/filesystems").orElse("").lines()
-                .anyMatch(l -> l.strip().equals("nodev\toverlay".strip()) || l.strip().endsWith("\toverlay") || l.strip().equals("overlay"));
+                .anyMatch(l -> l.strip().endsWith("\toverlay") || l.strip().equals("overlay")); // "nodev\toverlay"
         Optional<Path> module = module(kernel.release());
         Map<String, Object> facts = new LinkedHashMap<>();
         facts.put("in_proc_filesystems", registered);

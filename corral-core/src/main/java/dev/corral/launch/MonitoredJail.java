@@ -176,6 +176,11 @@ final class MonitoredJail extends JailedProcess {
         }
         int status = reapQuietly();
         exitValue = code >= 0 ? code : status;
+        if (code < 0 && cgroup != null) {
+            // The monitor died without its last word (killed itself): its jail dies by its death
+            // signal, and the emptied cgroup is left to us.
+            cgroup.removeWhenEmpty(java.time.Duration.ofSeconds(2));
+        }
         try {
             control.close();
             events.close();
