@@ -6,7 +6,9 @@
 #   unshare       util-linux unshare with every namespace and a fresh /proc
 # and `java -version` of the same JDK, the floor for any cold JVM start.
 # Targets: warm <= 0.7x bwrap, cold CLI <= 1.3x java -version (issue 2); the default
-# hardening (seccomp filter, capability drop, no_new_privs, setsid) adds <= 10% (issue 3).
+# hardening (seccomp filter, capability drop, no_new_privs, setsid) adds <= 10% (issue 3); the
+# jail's cgroup (made, joined, emptied and removed per jail; with memory, pids and cpu limits)
+# adds <= 2 ms (issue 4). As root the default jail has a cgroup; "no cgroup" is --no-cgroup.
 # Needs hyperfine and bubblewrap. Results also go to bench/results/spawn-<date>.txt.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -25,6 +27,10 @@ warm=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC
   -cp corral-cli/target/corral.jar bench/WarmSpawn.java 200 "$RUNS")
 unhardened=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
   -cp corral-cli/target/corral.jar bench/WarmSpawn.java 200 "$RUNS" unhardened)
+nocgroup=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+  -cp corral-cli/target/corral.jar bench/WarmSpawn.java 200 "$RUNS" no-cgroup)
+limits=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+  -cp corral-cli/target/corral.jar bench/WarmSpawn.java 200 "$RUNS" limits)
 
 hyperfine -N -w 20 -r "$RUNS" --export-json "$json" \
   -n "corral cold" "./corral run -- true" \
@@ -33,18 +39,22 @@ hyperfine -N -w 20 -r "$RUNS" --export-json "$json" \
   -n "unshare" "unshare --user --map-root-user --mount --pid --fork --net --uts --ipc --cgroup --mount-proc true" \
   >/dev/null
 
-python3 - "$json" "$warm" "$unhardened" <<'PY' | tee "$out"
+python3 - "$json" "$warm" "$unhardened" "$nocgroup" "$limits" <<'PY' | tee "$out"
 import json, sys, statistics, platform, os
 runs = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 med = {name: statistics.median(r["times"]) * 1000 for name, r in runs.items()}
 warm = [float(x) for x in sys.argv[2].split()]
 med["corral warm"] = warm[0]
 med["corral warm, unhardened"] = float(sys.argv[3].split()[0])
+med["corral warm, no cgroup"] = float(sys.argv[4].split()[0])
+med["corral warm, limits"] = float(sys.argv[5].split()[0])
 print(f"kernel {platform.release()}, {os.cpu_count()} cpus; medians of {len(runs['bwrap']['times'])} runs, ms")
-for name in ["corral warm", "corral warm, unhardened", "corral cold", "bwrap", "unshare", "java -version"]:
+for name in ["corral warm", "corral warm, unhardened", "corral warm, no cgroup", "corral warm, limits", "corral cold", "bwrap", "unshare", "java -version"]:
     print(f"  {name:24s} {med[name]:8.2f}")
 print(f"corral warm / bwrap         = {med['corral warm'] / med['bwrap']:.2f}   (target <= 0.70)")
 print(f"hardened / unhardened       = {med['corral warm'] / med['corral warm, unhardened']:.2f}   (target <= 1.10)")
+print(f"cgroup cost (default - none)   = {med['corral warm'] - med['corral warm, no cgroup']:+.2f} ms (target <= 2)")
+print(f"cgroup cost (limits - none)    = {med['corral warm, limits'] - med['corral warm, no cgroup']:+.2f} ms (target <= 2)")
 print(f"corral cold / java -version = {med['corral cold'] / med['java -version']:.2f}   (target <= 1.30)")
 print(f"corral cold / bwrap         = {med['corral cold'] / med['bwrap']:.2f}")
 PY

@@ -92,6 +92,7 @@ class RunCliIT {
                 .redirectErrorStream(true).start();
         var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
         assertThat(out.readLine()).isEqualTo("up");
+        for (int i = 0; i < 500 && sleepers(tag).isEmpty(); i++) Thread.sleep(10); // "up" comes just before the exec
         assertThat(sleepers(tag)).isNotEmpty();
         p.toHandle().destroyForcibly(); // SIGKILL: no shutdown hook runs
         p.waitFor();

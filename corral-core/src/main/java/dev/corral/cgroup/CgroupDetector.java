@@ -1,10 +1,11 @@
 package dev.corral.cgroup;
 
+import dev.corral.sys.KernelFiles;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -95,7 +96,7 @@ public final class CgroupDetector {
         boolean canKill = root || Files.exists(Path.of(dir, "cgroup.kill"));
         if (root && !Files.exists(Path.of(dir, "cgroup.kill"))) {
             canKill = Files.exists(Path.of("/sys/kernel/cgroup/features")) && read("/sys/kernel/cgroup/features").contains("cgroup.kill")
-                    || kernelAtLeast(5, 14);
+                    || KernelFiles.kernel().atLeast(5, 14);
         }
         var h = new CgroupView.Hierarchy(available, m.point(), dir, writable(dir), enabled, root, others, canKill);
         return new CgroupView(CgroupVersion.V2, null, List.of(h), capacity);
@@ -171,16 +172,8 @@ public final class CgroupDetector {
         return read(Path.of(path));
     }
 
-    /**
-     * A small kernel file in one read: sysctl files such as pid_max answer a read at a non-zero
-     * offset with nothing, so reading them piecemeal (as Files.readString may) loses the value.
-     */
     static String read(Path path) {
-        try (var in = new java.io.FileInputStream(path.toFile())) {
-            return new String(in.readNBytes(1 << 20), java.nio.charset.StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
+        return KernelFiles.read(path).orElse("");
     }
 
     /** The machine's size, read once: it does not change under a running JVM in ways that matter here. */
@@ -212,11 +205,5 @@ public final class CgroupDetector {
         } catch (RuntimeException e) {
             return 0;
         }
-    }
-
-    private static boolean kernelAtLeast(int major, int minor) {
-        int[] v = Arrays.stream(System.getProperty("os.version", "0.0").split("[.-]")).limit(2)
-                .mapToInt(s -> s.matches("\\d+") ? Integer.parseInt(s) : 0).toArray();
-        return v.length == 2 && (v[0] > major || v[0] == major && v[1] >= minor);
     }
 }

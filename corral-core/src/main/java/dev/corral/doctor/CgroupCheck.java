@@ -111,6 +111,11 @@ final class CgroupCheck {
             CgroupView.Hierarchy h = view.hierarchies().getFirst();
             if (!h.writable()) {
                 fix = delegateV2(caller, h);
+            } else if (!lacking.isEmpty() && h.root()) {
+                // No parent to enable them in: the hierarchy itself does not have them.
+                fix = "the cgroup2 hierarchy at " + h.mount() + " offers no " + String.join(", ", lacking)
+                        + (layout.name().equals("hybrid") ? ": they are bound to cgroup v1 here; use CORRAL_CGROUP=v1, or boot"
+                                + " with cgroup_no_v1=all for a pure v2 host" : ": the kernel was built without them");
             } else if (!lacking.isEmpty()) {
                 fix = "the cgroup2 controllers " + String.join(", ", lacking) + " are not available to children of " + h.ownDir()
                         + ": as root, enable them in its parent (echo +" + String.join(" +", lacking) + " > "

@@ -1,5 +1,7 @@
 package dev.corral.doctor;
 
+import dev.corral.sys.KernelFiles;
+
 import java.util.List;
 
 /**
@@ -38,6 +40,6 @@ public final class Doctor {
     }
 
     public HostReport examine() {
-        return new HostReport(caller.name(), caller.uid(), HostFiles.kernel().release(), System.getProperty("os.arch", ""), checks());
+        return new HostReport(caller.name(), caller.uid(), KernelFiles.kernel().release(), System.getProperty("os.arch", ""), checks());
     }
 }

@@ -1,5 +1,7 @@
 package dev.corral.doctor;
 
+import dev.corral.sys.KernelFiles;
+
 import dev.corral.doctor.HostCheck.Status;
 
 import java.nio.file.Files;
@@ -19,7 +21,7 @@ final class MountChecks {
      * CAP_SYS_ADMIN over the file system's own user namespace: for host file systems, real root.
      */
     static HostCheck idmapped(Caller caller) {
-        HostFiles.Kernel kernel = HostFiles.kernel();
+        KernelFiles.Kernel kernel = KernelFiles.kernel();
         MountSetattrProbe.Outcome probe = MountSetattrProbe.probe();
         Map<String, Object> facts = new LinkedHashMap<>();
         facts.put("kernel", kernel.release());
@@ -51,7 +53,7 @@ final class MountChecks {
      * (Ubuntu patched it in earlier). Not tried here; what was checked is said in the finding.
      */
     static HostCheck overlay() {
-        HostFiles.Kernel kernel = HostFiles.kernel();
+        KernelFiles.Kernel kernel = KernelFiles.kernel();
         boolean registered = HostFiles.read("/proc/filesystems").orElse("").lines()
                 .anyMatch(l -> l.strip().endsWith("\toverlay") || l.strip().equals("overlay")); // "nodev\toverlay"
         Optional<Path> module = module(kernel.release());

@@ -144,7 +144,7 @@ class DoctorTest {
         HostCheck c = checks.get("overlayfs");
         boolean listed = Files.readAllLines(Path.of("/proc/filesystems")).stream().anyMatch(l -> l.endsWith("\toverlay"));
         assertThat(c.facts()).containsEntry("in_proc_filesystems", listed);
-        if (listed && HostFiles.kernel().atLeast(5, 11)) {
+        if (listed && dev.corral.sys.KernelFiles.kernel().atLeast(5, 11)) {
             assertThat(c.status()).isEqualTo(Status.OK);
             assertThat(c.finding()).contains("\"overlay\" in /proc/filesystems", "likely supported");
         }
