@@ -5,6 +5,7 @@ import dev.corral.cgroup.CgroupPlanner;
 import dev.corral.ids.SubIdRange;
 import dev.corral.seccomp.SeccompFilters;
 import dev.corral.spec.Capability;
+import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.Hardening;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.JailSpec;
@@ -74,7 +75,8 @@ public final class Planner {
             IdMapPlan maps = planIdMaps();
             String root = checkRootfs();
             steps.add(Step.of(Op.WAIT_GO, "wait until the id maps are written"));
-            CgroupPlan cgroup = CgroupPlanner.plan(spec.cgroup(), host.cgroups(), spec.labels(), problems).orElse(null);
+            CgroupPlan cgroup = spec.cgroup().effectiveMode() == CgroupSpec.Mode.NONE ? null
+                    : CgroupPlanner.plan(spec.cgroup(), host.cgroups(), spec.labels(), problems).orElse(null);
             if (spec.unshares(Namespace.CGROUP)) {
                 // Unshared only now, once the jail sits in its cgroup, so that cgroup is its "/".
                 steps.add(Step.of(Op.UNSHARE, "enter a new cgroup namespace: the jail's cgroup is its /",
