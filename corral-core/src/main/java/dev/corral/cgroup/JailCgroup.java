@@ -49,6 +49,7 @@ public final class JailCgroup {
 
     /** Creates the cgroup and writes its limits; on failure removes whatever it made. */
     public static JailCgroup create(CgroupPlan plan) throws JailSetupException {
+        StaleCgroups.sweepOnce(plan);
         List<Path> created = new ArrayList<>();
         try {
             if (plan.moveSelfTo() != null) moveSelf(Path.of(plan.moveSelfTo()));
