@@ -11,6 +11,9 @@ public final class Main {
     }
 
     static int run(String[] args) {
+        // Jetty (daemon, ctl) logs through SLF4J: only what needs a human's attention.
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         CommandLine cli = new CommandLine(new CorralCommand());
         cli.setParameterExceptionHandler((e, argv) -> {
             System.err.println("corral: " + e.getMessage());

@@ -84,6 +84,60 @@ public final class AppConfig {
         return builder;
     }
 
+    /** How the supervisor restarts an application that exited. */
+    public enum RestartPolicy {
+        ALWAYS, ON_FAILURE, NEVER;
+
+        public static Optional<RestartPolicy> parse(String s) {
+            return switch (s) {
+                case "always" -> Optional.of(ALWAYS);
+                case "on-failure" -> Optional.of(ON_FAILURE);
+                case "never" -> Optional.of(NEVER);
+                default -> Optional.empty();
+            };
+        }
+
+        public String word() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /**
+     * One application of the supervisor's document: its jail, and how it is supervised.
+     *
+     * @param restart "restart": always (the default), on-failure or never
+     */
+    public record Application(String name, JailBuilder jail, RestartPolicy restart) {}
+
+    /**
+     * Reads the supervisor's whole document, {@code {"applications": {NAME: {...}}}}, adding every
+     * problem (named by its JSON pointer) to {@code problems}; the result is only valid if none were.
+     */
+    public static Map<String, Application> applications(JsonNode root, List<Problem> problems) {
+        Map<String, Application> out = new java.util.LinkedHashMap<>();
+        JsonObject.of(root, "", problems).ifPresent(doc -> {
+            doc.object("applications").ifPresent(apps -> {
+                for (var e : apps.entries()) {
+                    String name = e.getKey();
+                    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                        apps.problem(name, "an application name is 1 to 64 letters, digits, '.', '_' or '-', starting"
+                                + " with a letter or digit");
+                        continue;
+                    }
+                    JsonObject.of(e.getValue(), apps.pathOf(name), problems).ifPresent(app -> {
+                        JailBuilder builder = new JailBuilder();
+                        Reader r = new Reader(app, builder, true);
+                        r.read();
+                        out.put(name, new Application(name, builder, r.restart));
+                    });
+                }
+            });
+            if (!doc.has("applications")) doc.problemHere("missing \"applications\"");
+            doc.finish();
+        });
+        return out;
+    }
+
     private static Optional<Long> limitValue(JsonNode v) {
         if (v.canConvertToExactIntegral() && v.canConvertToLong() && v.longValue() >= 0) return Optional.of(v.longValue());
         if (v.isTextual()) return Rlimit.parseValue(v.textValue());
@@ -95,10 +149,18 @@ public final class AppConfig {
         private final JsonObject app;
         private final JailBuilder b;
         private final Map<String, String> labels = new HashMap<>();
+        /** Read for the supervisor, which also takes "restart". */
+        private final boolean supervised;
+        RestartPolicy restart = RestartPolicy.ALWAYS;
 
         Reader(JsonObject app, JailBuilder builder) {
+            this(app, builder, false);
+        }
+
+        Reader(JsonObject app, JailBuilder builder, boolean supervised) {
             this.app = app;
             this.b = builder;
+            this.supervised = supervised;
         }
 
         void read() {
@@ -129,7 +191,12 @@ public final class AppConfig {
             app.object("limits").ifPresent(this::limits);
             app.unsupported("processes", "corral runs one process per application");
             app.unsupported("listen", "listening sockets are passed by the supervisor daemon");
-            app.unsupported("restart", "restart policies belong to the supervisor daemon");
+            if (supervised) {
+                app.string("restart").ifPresent(v -> RestartPolicy.parse(v).ifPresentOrElse(p -> restart = p,
+                        () -> app.problem("restart", "expected \"always\", \"on-failure\" or \"never\", not \"" + v + "\"")));
+            } else {
+                app.unsupported("restart", "restart policies belong to the supervisor daemon (corral daemon)");
+            }
             app.object("isolation").ifPresent(this::isolation);
             app.finish();
             b.labels(Labels.of(Map.copyOf(labels)));

@@ -1,0 +1,189 @@
+package dev.corral.daemon.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.config.JsonObject;
+import dev.corral.daemon.ConfigStore;
+import dev.corral.daemon.supervise.AppStatus;
+import dev.corral.daemon.supervise.Supervisor;
+import dev.corral.spec.Problem;
+import dev.corral.spec.SpecException;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The control API, NGINX Unit's shape: /config (whole or one application), /status, /control
+ * and /applications/NAME/logs. A PUT is checked whole before anything changes and answered
+ * only once the new configuration is on disk and applied.
+ */
+final class ControlHandler extends Handler.Abstract {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern APP_CONFIG = Pattern.compile("/config/applications/([^/]+)/?");
+    private static final Pattern CONTROL = Pattern.compile("/control/applications/([^/]+)/(start|stop|restart)/?");
+    private static final Pattern LOGS = Pattern.compile("/applications/([^/]+)/logs/?");
+
+    private final ConfigStore config;
+    private final Supervisor supervisor;
+    private final PeerCheck peers;
+
+    ControlHandler(ConfigStore config, Supervisor supervisor, PeerCheck peers) {
+        this.config = config;
+        this.supervisor = supervisor;
+        this.peers = peers;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (!peers.allows(request.getConnectionMetaData().getConnection().getEndPoint())) {
+            return reply(response, callback, 403, error("only root and the daemon's own user may use this socket"));
+        }
+        String method = request.getMethod();
+        String path = Request.getPathInContext(request);
+        Matcher m;
+        if (path.equals("/config") || path.equals("/config/")) {
+            return switch (method) {
+                case "GET" -> reply(response, callback, 200, config.current().document());
+                case "PUT" -> put(response, callback, () -> JsonObject.read(body(request), "request body"));
+                default -> notAllowed(response, callback);
+            };
+        }
+        if ((m = APP_CONFIG.matcher(path)).matches()) {
+            String name = m.group(1);
+            return switch (method) {
+                case "GET" -> {
+                    JsonNode app = config.current().document().path("applications").get(name);
+                    yield app == null ? reply(response, callback, 404, error("no application \"" + name + "\""))
+                            : reply(response, callback, 200, app);
+                }
+                case "PUT" -> put(response, callback, () -> config.current().with(name, JsonObject.read(body(request), "request body")));
+                case "DELETE" -> config.current().applications().containsKey(name)
+                        ? put(response, callback, () -> config.current().with(name, null))
+                        : reply(response, callback, 404, error("no application \"" + name + "\""));
+                default -> notAllowed(response, callback);
+            };
+        }
+        if (path.equals("/status") || path.equals("/status/")) {
+            if (!method.equals("GET")) return notAllowed(response, callback);
+            return reply(response, callback, 200, status(supervisor.status()));
+        }
+        if ((m = CONTROL.matcher(path)).matches()) {
+            if (!method.equals("POST")) return notAllowed(response, callback);
+            String name = m.group(1);
+            boolean known = switch (m.group(2)) {
+                case "start" -> supervisor.start(name);
+                case "stop" -> supervisor.stop(name);
+                default -> supervisor.restart(name);
+            };
+            if (!known) return reply(response, callback, 404, error("no application \"" + name + "\""));
+            return reply(response, callback, 200, success(m.group(2) + " done"));
+        }
+        if ((m = LOGS.matcher(path)).matches()) {
+            if (!method.equals("GET")) return notAllowed(response, callback);
+            String name = m.group(1);
+            if (!config.current().applications().containsKey(name)) {
+                return reply(response, callback, 404, error("no application \"" + name + "\""));
+            }
+            byte[] log;
+            try {
+                log = Files.readAllBytes(supervisor.logOf(name));
+            } catch (NoSuchFileException e) {
+                log = new byte[0];
+            }
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+            response.write(true, java.nio.ByteBuffer.wrap(log), callback);
+            return true;
+        }
+        return reply(response, callback, 404, error("no such resource: " + path));
+    }
+
+    interface DocumentSource {
+        JsonNode get() throws SpecException, IOException;
+    }
+
+    private boolean put(Response response, Callback callback, DocumentSource next) {
+        try {
+            config.replace(next.get());
+            return reply(response, callback, 200, success("Reconfiguration done."));
+        } catch (SpecException e) {
+            ObjectNode body = error("Invalid configuration.");
+            ArrayNode problems = body.putArray("problems");
+            for (Problem p : e.problems()) problems.addObject().put("path", p.where()).put("message", p.message());
+            return reply(response, callback, 400, body);
+        } catch (IOException e) {
+            return reply(response, callback, 500, error("the configuration could not be saved: " + e.getMessage()));
+        }
+    }
+
+    private static String body(Request request) throws IOException {
+        return Content.Source.asString(request, StandardCharsets.UTF_8);
+    }
+
+    static ObjectNode status(List<AppStatus> apps) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode out = root.putObject("applications");
+        for (AppStatus s : apps) {
+            ObjectNode a = out.putObject(s.name());
+            a.put("state", s.state().word());
+            if (s.pid() != null) a.put("pid", s.pid());
+            a.put("restarts", s.restarts());
+            if (s.lastExit() != null) {
+                a.put("last_exit", s.lastExit());
+                a.put("last_exit_at", s.lastExitAt().toString());
+            }
+            if (s.uptime() != null) a.put("uptime_s", s.uptime().toMillis() / 1000.0);
+            if (s.lastError() != null) a.put("error", s.lastError());
+            if (s.usage() != null) {
+                ObjectNode u = a.putObject("usage");
+                u.put("cgroup", s.usage().driver());
+                u.put("cpu_usec", s.usage().cpuUsec());
+                u.put("memory_current", s.usage().memoryCurrent());
+                u.put("memory_peak", s.usage().memoryPeak());
+                u.put("pids_current", s.usage().pidsCurrent());
+                u.put("oom_kills", s.usage().oomKills());
+            }
+            a.put("log", s.log());
+        }
+        return root;
+    }
+
+    private static ObjectNode error(String message) {
+        return JSON.createObjectNode().put("error", message);
+    }
+
+    private static ObjectNode success(String message) {
+        return JSON.createObjectNode().put("success", message);
+    }
+
+    private static boolean notAllowed(Response response, Callback callback) {
+        return reply(response, callback, 405, error("method not allowed here"));
+    }
+
+    private static boolean reply(Response response, Callback callback, int status, JsonNode body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        byte[] bytes;
+        try {
+            bytes = (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            callback.failed(e);
+            return true;
+        }
+        response.write(true, java.nio.ByteBuffer.wrap(bytes), callback);
+        return true;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.corral.daemon.client;
+
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.StringRequestContent;
+import org.eclipse.jetty.io.Transport;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Talks HTTP to the daemon's control socket: what {@code corral ctl} and the tests use. */
+public final class ControlClient implements AutoCloseable {
+    private final HttpClient http = new HttpClient();
+    private final Path socket;
+
+    public record Reply(int status, String body) {}
+
+    public ControlClient(Path socket) throws Exception {
+        this.socket = socket;
+        http.start();
+    }
+
+    public Reply get(String path) throws Exception {
+        return send(request("GET", path));
+    }
+
+    public Reply put(String path, String json) throws Exception {
+        return send(request("PUT", path).body(new StringRequestContent("application/json", json)));
+    }
+
+    public Reply post(String path) throws Exception {
+        return send(request("POST", path));
+    }
+
+    public Reply delete(String path) throws Exception {
+        return send(request("DELETE", path));
+    }
+
+    private Request request(String method, String path) {
+        return http.newRequest("http://localhost" + path).method(method).transport(new Transport.TCPUnix(socket))
+                .timeout(120, TimeUnit.SECONDS);
+    }
+
+    private static Reply send(Request r) throws Exception {
+        ContentResponse c = r.send();
+        return new Reply(c.getStatus(), c.getContentAsString());
+    }
+
+    @Override
+    public void close() throws Exception {
+        http.stop();
+    }
+}

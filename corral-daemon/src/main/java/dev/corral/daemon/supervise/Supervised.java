@@ -1,0 +1,190 @@
+package dev.corral.daemon.supervise;
+
+import dev.corral.JailBuilder;
+import dev.corral.JailSetupException;
+import dev.corral.JailedProcess;
+import dev.corral.config.AppConfig.RestartPolicy;
+import dev.corral.daemon.config.AppDefinition;
+import dev.corral.launch.Launcher;
+import dev.corral.spec.SpecException;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One application under supervision: starts its jail, restarts it per its policy with backoff,
+ * stops it (SIGTERM, a grace period, then the whole jail killed), and replaces it on reload. Every
+ * state change happens under this object's lock; exits arrive from the jail's own thread.
+ */
+final class Supervised {
+    private final Launcher launcher;
+    private final ScheduledExecutorService timers;
+    private final LogFile log;
+    private final Backoff backoff = new Backoff();
+
+    private AppDefinition def;
+    private JailedProcess jail;
+    private AppState state = AppState.STOPPED;
+    private Instant startedAt;
+    private int restarts;
+    private Integer lastExit;
+    private Instant lastExitAt;
+    private String lastError;
+    private ScheduledFuture<?> pending;
+    /** Bumped for every jail started, so a late exit of a replaced jail is recognised and ignored. */
+    private long generation;
+
+    Supervised(AppDefinition def, Launcher launcher, ScheduledExecutorService timers, LogFile log) {
+        this.def = def;
+        this.launcher = launcher;
+        this.timers = timers;
+        this.log = log;
+    }
+
+    synchronized AppDefinition definition() {
+        return def;
+    }
+
+    /** Starts the application unless it is running (or about to). */
+    synchronized void start() {
+        if (state == AppState.RUNNING || state == AppState.STARTING) return;
+        cancelPending();
+        backoff.reset();
+        launch();
+    }
+
+    /** Starts a jail now; on failure, handles it as an exit. Caller holds the lock. */
+    private void launch() {
+        state = AppState.STARTING;
+        long gen = ++generation;
+        try {
+            JailedProcess p = launcher.start(def.spec(), JailBuilder.StdioMode.PIPE);
+            p.getOutputStream().close();
+            log.pump(p.getInputStream(), "corral-log-" + def.name() + "-out");
+            log.pump(p.getErrorStream(), "corral-log-" + def.name() + "-err");
+            jail = p;
+            startedAt = Instant.now();
+            state = AppState.RUNNING;
+            lastError = null;
+            p.onExit().thenRun(() -> exited(gen, p));
+        } catch (SpecException | JailSetupException | IOException | RuntimeException e) {
+            jail = null;
+            lastError = e.getMessage();
+            note("could not start: " + e.getMessage());
+            int status = e instanceof JailSetupException j ? j.exitStatus() : 125;
+            afterExit(status, Duration.ZERO);
+        }
+    }
+
+    private void exited(long gen, JailedProcess p) {
+        synchronized (this) {
+            if (gen != generation || jail != p) return; // a replaced or stopped jail
+            jail = null;
+            if (state == AppState.STOPPING || state == AppState.STOPPED) return;
+            afterExit(p.exitValue(), Duration.between(startedAt, Instant.now()));
+        }
+    }
+
+    /** Decides what follows an exit with {@code status} after a run of {@code ran}. Lock held. */
+    private void afterExit(int status, Duration ran) {
+        lastExit = status;
+        lastExitAt = Instant.now();
+        RestartPolicy policy = def.restart();
+        if (policy == RestartPolicy.NEVER || policy == RestartPolicy.ON_FAILURE && status == 0) {
+            state = AppState.STOPPED;
+            return;
+        }
+        Duration delay = backoff.after(ran);
+        state = backoff.crashLooping() ? AppState.CRASH_LOOP : AppState.BACKOFF;
+        long gen = generation;
+        pending = timers.schedule(() -> {
+            synchronized (Supervised.this) {
+                if (gen != generation || (state != AppState.BACKOFF && state != AppState.CRASH_LOOP)) return;
+                restarts++;
+                launch();
+            }
+        }, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Stops the application: SIGTERM, up to {@code grace}, then SIGKILL to the whole jail (its
+     * cgroup takes whatever escaped the pid namespace). Returns once the jail is gone.
+     */
+    void stop(Duration grace) {
+        JailedProcess p;
+        synchronized (this) {
+            cancelPending();
+            generation++;
+            p = jail;
+            jail = null;
+            state = p == null ? AppState.STOPPED : AppState.STOPPING;
+        }
+        if (p != null) terminate(p, grace);
+        synchronized (this) {
+            if (state == AppState.STOPPING) state = AppState.STOPPED;
+        }
+    }
+
+    private static void terminate(JailedProcess p, Duration grace) {
+        p.destroy();
+        try {
+            if (!p.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                p.waitFor();
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops and starts again, resetting the backoff. */
+    void restart(Duration grace) {
+        stop(grace);
+        start();
+    }
+
+    /**
+     * Runs {@code next} in a new jail, then stops the old one once the new one is up: the uWSGI way
+     * of respawning a stack in a new jail.
+     */
+    void reload(AppDefinition next, Duration grace) {
+        JailedProcess old;
+        synchronized (this) {
+            cancelPending();
+            old = jail;
+            jail = null;
+            def = next;
+            backoff.reset();
+            launch(); // a new generation: the old jail's exit is ignored from here on
+        }
+        if (old != null) terminate(old, grace);
+    }
+
+    private void cancelPending() {
+        if (pending != null) {
+            pending.cancel(false);
+            pending = null;
+        }
+    }
+
+    private void note(String line) {
+        byte[] b = ("corral: " + def.name() + ": " + line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            log.write(b, 0, b.length);
+        } catch (IOException ignored) {
+            // the status shows the error too
+        }
+    }
+
+    synchronized AppStatus status() {
+        JailedProcess p = jail;
+        return new AppStatus(def.name(), state, p == null ? null : p.jailPid(), restarts, lastExit,
+                lastExitAt, state == AppState.RUNNING && startedAt != null ? Duration.between(startedAt, Instant.now()) : null,
+                lastError, p == null ? null : p.stats().orElse(null), log.path().toString());
+    }
+}

@@ -1,0 +1,137 @@
+package dev.corral.daemon.supervise;
+
+import dev.corral.daemon.config.AppDefinition;
+import dev.corral.daemon.config.DaemonConfig;
+import dev.corral.launch.Launcher;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Keeps a set of applications running, each in its own jail: the Emperor's role. {@link #apply}
+ * moves from the running set to a new checked configuration: new applications start, removed
+ * ones stop, changed ones are reloaded into a new jail.
+ */
+public final class Supervisor implements AutoCloseable {
+    /** How long a stopping application gets between SIGTERM and SIGKILL. */
+    public static final Duration GRACE = Duration.ofSeconds(5);
+    private static final long LOG_BYTES = 10L << 20;
+    private static final int LOG_FILES = 3;
+
+    private final Launcher launcher;
+    private final Path logDir;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("corral-restarts").unstarted(r));
+    private final Map<String, Supervised> apps = new LinkedHashMap<>();
+
+    public Supervisor(Launcher launcher, Path logDir) {
+        this.launcher = launcher;
+        this.logDir = logDir;
+    }
+
+    public Path logOf(String name) {
+        return logDir.resolve(name + ".log");
+    }
+
+    /** Brings the running set to {@code config}; returns once removed apps are stopped and new ones started. */
+    public void apply(DaemonConfig config) {
+        List<Runnable> work = new ArrayList<>();
+        synchronized (apps) {
+            for (var it = apps.entrySet().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (!config.applications().containsKey(e.getKey())) {
+                    Supervised gone = e.getValue();
+                    it.remove();
+                    work.add(() -> gone.stop(GRACE));
+                }
+            }
+            for (AppDefinition def : config.applications().values()) {
+                Supervised s = apps.get(def.name());
+                if (s == null) {
+                    Supervised added = new Supervised(def, launcher, timers, openLog(def.name()));
+                    apps.put(def.name(), added);
+                    work.add(added::start);
+                } else if (!s.definition().sameAs(def)) {
+                    work.add(() -> s.reload(def, GRACE));
+                }
+            }
+        }
+        runAll(work);
+    }
+
+    private LogFile openLog(String name) {
+        try {
+            return new LogFile(logOf(name), LOG_BYTES, LOG_FILES);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the log of " + name, e);
+        }
+    }
+
+    /** Runs the tasks in parallel (stopping takes a grace period each) and waits for all. */
+    private static void runAll(List<Runnable> work) {
+        if (work.isEmpty()) return;
+        try (var exec = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Runnable r : work) exec.submit(r);
+        }
+    }
+
+    public List<AppStatus> status() {
+        List<Supervised> all;
+        synchronized (apps) {
+            all = List.copyOf(apps.values());
+        }
+        return all.stream().map(Supervised::status).toList();
+    }
+
+    public Optional<AppStatus> status(String name) {
+        return find(name).map(Supervised::status);
+    }
+
+    private Optional<Supervised> find(String name) {
+        synchronized (apps) {
+            return Optional.ofNullable(apps.get(name));
+        }
+    }
+
+    public boolean start(String name) {
+        return find(name).map(s -> {
+            s.start();
+            return true;
+        }).orElse(false);
+    }
+
+    public boolean stop(String name) {
+        return find(name).map(s -> {
+            s.stop(GRACE);
+            return true;
+        }).orElse(false);
+    }
+
+    public boolean restart(String name) {
+        return find(name).map(s -> {
+            s.restart(GRACE);
+            return true;
+        }).orElse(false);
+    }
+
+    /** Stops every application in parallel, each within the grace period (then killed). */
+    @Override
+    public void close() {
+        List<Runnable> work = new ArrayList<>();
+        synchronized (apps) {
+            for (Supervised s : apps.values()) work.add(() -> s.stop(GRACE));
+            apps.clear();
+        }
+        runAll(work);
+        timers.shutdownNow();
+    }
+}
