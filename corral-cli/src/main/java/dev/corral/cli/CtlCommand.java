@@ -55,6 +55,10 @@ final class CtlCommand implements Callable<Integer> {
                     yield null;
                 }
             };
+            if (r != null && r.status() < 0) {
+                System.err.println("corral ctl: cannot reach the daemon at " + sock + ": " + r.body());
+                return ExitCodes.SETUP_FAILED;
+            }
             if (r == null) {
                 if (List.of("apply", "rm", "start", "stop", "restart", "logs").contains(action)) {
                     System.err.println("corral ctl: " + action + " needs " + (action.equals("apply") ? "a FILE" : "an application NAME"));

@@ -26,6 +26,18 @@ final class DaemonCommand implements Callable<Integer> {
         Daemon.Paths d = Daemon.Paths.defaults();
         Daemon.Paths paths = new Daemon.Paths(socket != null ? socket : d.socket(), state != null ? state : d.state(),
                 logs != null ? logs : d.logs());
+        // SIGTERM and SIGINT: stop every application in parallel, remove the socket, exit 0.
+        // Installed first, so a signal during start-up is held until the daemon can stop cleanly.
+        var started = new java.util.concurrent.CompletableFuture<Daemon>();
+        Runnable stop = () -> {
+            try {
+                started.join().close();
+            } catch (Exception e) {
+                System.err.println("corral daemon: while stopping: " + e);
+            }
+        };
+        Signal.handle(new Signal("TERM"), s -> Thread.ofPlatform().start(stop));
+        Signal.handle(new Signal("INT"), s -> Thread.ofPlatform().start(stop));
         Daemon daemon;
         try {
             daemon = Daemon.start(paths);
@@ -34,16 +46,7 @@ final class DaemonCommand implements Callable<Integer> {
             for (Problem p : e.problems()) System.err.println("corral: " + p);
             return ExitCodes.USAGE;
         }
-        // SIGTERM and SIGINT: stop every application in parallel, remove the socket, exit 0.
-        Runnable stop = () -> {
-            try {
-                daemon.close();
-            } catch (Exception e) {
-                System.err.println("corral daemon: while stopping: " + e);
-            }
-        };
-        Signal.handle(new Signal("TERM"), s -> Thread.ofPlatform().start(stop));
-        Signal.handle(new Signal("INT"), s -> Thread.ofPlatform().start(stop));
+        started.complete(daemon);
         System.err.println("corral daemon: listening on " + daemon.socket());
         daemon.awaitClose();
         return 0;

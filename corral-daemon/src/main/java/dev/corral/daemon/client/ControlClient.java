@@ -42,9 +42,15 @@ public final class ControlClient implements AutoCloseable {
                 .timeout(120, TimeUnit.SECONDS);
     }
 
+    /** The daemon's answer; status -1 with the reason as body when it could not be reached. */
     private static Reply send(Request r) throws Exception {
-        ContentResponse c = r.send();
-        return new Reply(c.getStatus(), c.getContentAsString());
+        try {
+            ContentResponse c = r.send();
+            return new Reply(c.getStatus(), c.getContentAsString());
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            return new Reply(-1, cause.getMessage());
+        }
     }
 
     @Override
