@@ -21,11 +21,15 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--logs", paramLabel = "DIR", description = "Where each application's log goes (default /var/log/corral as root).")
     Path logs;
 
+    @Option(names = "--apps-dir", paramLabel = "DIR",
+            description = "Also run one application per DIR/NAME.json, watched: a new file starts, a changed one reloads, a removed one stops.")
+    Path appsDir;
+
     @Override
     public Integer call() throws Exception {
         Daemon.Paths d = Daemon.Paths.defaults();
         Daemon.Paths paths = new Daemon.Paths(socket != null ? socket : d.socket(), state != null ? state : d.state(),
-                logs != null ? logs : d.logs());
+                logs != null ? logs : d.logs(), appsDir);
         // SIGTERM and SIGINT: stop every application in parallel, remove the socket, exit 0.
         // Installed first, so a signal during start-up is held until the daemon can stop cleanly.
         var started = new java.util.concurrent.CompletableFuture<Daemon>();

@@ -18,15 +18,26 @@ import java.util.concurrent.CountDownLatch;
 public final class Daemon implements AutoCloseable {
     private final Supervisor supervisor;
     private final ControlServer server;
+    private final AppsDirectory appsDir;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private Daemon(Supervisor supervisor, ControlServer server) {
+    private Daemon(Supervisor supervisor, ControlServer server, AppsDirectory appsDir) {
         this.supervisor = supervisor;
         this.server = server;
+        this.appsDir = appsDir;
     }
 
-    /** Where things go by default: system paths for root, the user's runtime and state dirs otherwise. */
-    public record Paths(Path socket, Path state, Path logs) {
+    /**
+     * Where the daemon keeps things. {@link #defaults()}: system paths for root, the user's runtime
+     * and state directories otherwise.
+     *
+     * @param appsDir a directory of NAME.json applications to watch, or null for none
+     */
+    public record Paths(Path socket, Path state, Path logs, Path appsDir) {
+        public Paths(Path socket, Path state, Path logs) {
+            this(socket, state, logs, null);
+        }
+
         public static Paths defaults() {
             boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
             if (root) {
@@ -54,14 +65,19 @@ public final class Daemon implements AutoCloseable {
             supervisor.close();
             throw e;
         }
+        AppsDirectory appsDir = null;
         ControlServer server;
         try {
+            if (paths.appsDir() != null) {
+                appsDir = new AppsDirectory(paths.appsDir(), config, line -> System.err.println("corral daemon: " + line));
+            }
             server = ControlServer.start(paths.socket(), config, supervisor);
         } catch (Exception e) {
+            if (appsDir != null) appsDir.close();
             supervisor.close();
             throw e;
         }
-        return new Daemon(supervisor, server);
+        return new Daemon(supervisor, server, appsDir);
     }
 
     public Path socket() {
@@ -75,6 +91,7 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() throws Exception {
         try {
+            if (appsDir != null) appsDir.close();
             server.close();
         } finally {
             supervisor.close();

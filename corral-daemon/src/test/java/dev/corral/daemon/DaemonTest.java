@@ -168,4 +168,30 @@ class DaemonTest {
         JsonNode s = awaitStatus(a -> a.path("keep").path("state").asText().equals("running"));
         assertThat(s.path("keep").path("pid").asLong()).isNotEqualTo(pid);
     }
+
+    @Test
+    void theAppsDirectoryStartsReloadsAndStopsApplications() throws Exception {
+        client.close();
+        daemon.close();
+        Path apps = dir.resolve("apps");
+        daemon = Daemon.start(new Daemon.Paths(dir.resolve("run/control.sock"), dir.resolve("state/state.json"),
+                dir.resolve("logs"), apps));
+        client = new ControlClient(daemon.socket());
+        Files.writeString(apps.resolve("vassal.json"), app("sleep 1000", ""));
+        long first = awaitStatus(a -> a.path("vassal").path("state").asText().equals("running")).path("vassal").path("pid").asLong();
+        Files.writeString(apps.resolve("vassal.json"), app("sleep 1001", ""));
+        long second = awaitStatus(a -> a.path("vassal").path("pid").asLong() != first
+                && a.path("vassal").path("state").asText().equals("running")).path("vassal").path("pid").asLong();
+        // A broken file is reported, and the last good version keeps running.
+        Files.writeString(apps.resolve("vassal.json"), "{\"executable\": \"/bin/true\", \"isolaton\": {}}");
+        Thread.sleep(500);
+        assertThat(status().path("vassal").path("pid").asLong()).isEqualTo(second);
+        // The API cannot take a name the directory holds.
+        ControlClient.Reply clash = client.put("/config/applications/vassal", app("true", ""));
+        assertThat(clash.status()).isEqualTo(400);
+        assertThat(clash.body()).contains("already defined by vassal.json in the apps directory");
+        Files.delete(apps.resolve("vassal.json"));
+        awaitStatus(a -> !a.has("vassal"));
+        assertThat(Path.of("/proc/" + second)).doesNotExist();
+    }
 }

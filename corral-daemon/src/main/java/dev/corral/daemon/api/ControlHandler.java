@@ -56,7 +56,7 @@ final class ControlHandler extends Handler.Abstract {
         Matcher m;
         if (path.equals("/config") || path.equals("/config/")) {
             return switch (method) {
-                case "GET" -> reply(response, callback, 200, config.current().document());
+                case "GET" -> reply(response, callback, 200, config.document());
                 case "PUT" -> put(response, callback, () -> JsonObject.read(body(request), "request body"));
                 default -> notAllowed(response, callback);
             };
@@ -65,13 +65,13 @@ final class ControlHandler extends Handler.Abstract {
             String name = m.group(1);
             return switch (method) {
                 case "GET" -> {
-                    JsonNode app = config.current().document().path("applications").get(name);
+                    JsonNode app = config.document().path("applications").get(name);
                     yield app == null ? reply(response, callback, 404, error("no application \"" + name + "\""))
                             : reply(response, callback, 200, app);
                 }
-                case "PUT" -> put(response, callback, () -> config.current().with(name, JsonObject.read(body(request), "request body")));
-                case "DELETE" -> config.current().applications().containsKey(name)
-                        ? put(response, callback, () -> config.current().with(name, null))
+                case "PUT" -> put(response, callback, () -> config.apiWith(name, JsonObject.read(body(request), "request body")));
+                case "DELETE" -> config.document().path("applications").has(name)
+                        ? put(response, callback, () -> config.apiWith(name, null))
                         : reply(response, callback, 404, error("no application \"" + name + "\""));
                 default -> notAllowed(response, callback);
             };
@@ -94,7 +94,7 @@ final class ControlHandler extends Handler.Abstract {
         if ((m = LOGS.matcher(path)).matches()) {
             if (!method.equals("GET")) return notAllowed(response, callback);
             String name = m.group(1);
-            if (!config.current().applications().containsKey(name)) {
+            if (!config.running().applications().containsKey(name)) {
                 return reply(response, callback, 404, error("no application \"" + name + "\""));
             }
             byte[] log;

@@ -59,14 +59,4 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
         if (!problems.isEmpty()) throw new SpecException(problems);
         return new DaemonConfig(document.deepCopy(), out);
     }
-
-    /** This document with one application replaced (or added), or removed when {@code app} is null. */
-    public JsonNode with(String name, JsonNode app) {
-        ObjectNode root = (ObjectNode) document.deepCopy();
-        ObjectNode apps = root.has("applications") && root.get("applications").isObject()
-                ? (ObjectNode) root.get("applications") : root.putObject("applications");
-        if (app == null) apps.remove(name);
-        else apps.set(name, app);
-        return root;
-    }
 }
