@@ -194,4 +194,26 @@ class DaemonTest {
         awaitStatus(a -> !a.has("vassal"));
         assertThat(Path.of("/proc/" + second)).doesNotExist();
     }
+
+    @Test
+    void logsCanBeFollowed() throws Exception {
+        assertThat(client.put("/config/applications/tick", app("i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.1; done", ""))
+                .status()).isEqualTo(200);
+        var seen = new java.io.ByteArrayOutputStream();
+        var follower = new ControlClient(daemon.socket());
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                follower.stream("/applications/tick/logs?follow=1", seen);
+            } catch (Exception ignored) {
+                // ended by closing the client
+            }
+        });
+        try {
+            for (int i = 0; i < 500 && !seen.toString().contains("tick 15"); i++) Thread.sleep(10);
+            assertThat(seen.toString()).startsWith("tick 0\ntick 1\n").contains("tick 15\n");
+        } finally {
+            follower.close();
+            t.join(5000);
+        }
+    }
 }

@@ -20,7 +20,6 @@ import org.eclipse.jetty.util.Callback;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -97,15 +96,16 @@ final class ControlHandler extends Handler.Abstract {
             if (!config.running().applications().containsKey(name)) {
                 return reply(response, callback, 404, error("no application \"" + name + "\""));
             }
-            byte[] log;
-            try {
-                log = Files.readAllBytes(supervisor.logOf(name));
-            } catch (NoSuchFileException e) {
-                log = new byte[0];
-            }
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
-            response.write(true, java.nio.ByteBuffer.wrap(log), callback);
+            boolean follow = Request.extractQueryParameters(request).getValues("follow") != null;
+            LogTail tail = new LogTail(supervisor.logOf(name));
+            if (!follow) {
+                response.write(true, java.nio.ByteBuffer.wrap(tail.next()), callback);
+                return true;
+            }
+            // Following holds the request open: a virtual thread per follower, not a pool thread.
+            Thread.ofVirtual().name("corral-logs-" + name).start(() -> tail.follow(response, callback));
             return true;
         }
         return reply(response, callback, 404, error("no such resource: " + path));

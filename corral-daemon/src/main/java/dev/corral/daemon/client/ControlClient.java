@@ -37,6 +37,34 @@ public final class ControlClient implements AutoCloseable {
         return send(request("DELETE", path));
     }
 
+    /**
+     * GETs {@code path} and copies a 200 body to {@code out} as it arrives, until the daemon ends
+     * it; any other answer is returned whole instead.
+     */
+    public Reply stream(String path, java.io.OutputStream out) throws Exception {
+        var listener = new org.eclipse.jetty.client.InputStreamResponseListener();
+        http.newRequest("http://localhost" + path).transport(new Transport.TCPUnix(socket)).idleTimeout(0, TimeUnit.SECONDS)
+                .send(listener);
+        org.eclipse.jetty.client.Response response;
+        try {
+            response = listener.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return new Reply(-1, (e.getCause() == null ? e : e.getCause()).getMessage());
+        }
+        try (var in = listener.getInputStream()) {
+            if (response.getStatus() != 200) {
+                return new Reply(response.getStatus(), new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                out.flush();
+            }
+        }
+        return new Reply(200, "");
+    }
+
     private Request request(String method, String path) {
         return http.newRequest("http://localhost" + path).method(method).transport(new Transport.TCPUnix(socket))
                 .timeout(120, TimeUnit.SECONDS);
