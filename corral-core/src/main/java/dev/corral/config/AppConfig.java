@@ -105,9 +105,12 @@ public final class AppConfig {
     /**
      * One application of the supervisor's document: its jail, and how it is supervised.
      *
-     * @param restart "restart": always (the default), on-failure or never
+     * @param restart   "restart": always (the default), on-failure or never
+     * @param stopFirst "reload": "stop-first" stops the old jail before starting the new one
+     *                  (for an application that cannot run twice); the default, "start-first",
+     *                  starts the new one first
      */
-    public record Application(String name, JailBuilder jail, RestartPolicy restart) {}
+    public record Application(String name, JailBuilder jail, RestartPolicy restart, boolean stopFirst) {}
 
     /**
      * Reads the supervisor's whole document, {@code {"applications": {NAME: {...}}}}, adding every
@@ -128,7 +131,7 @@ public final class AppConfig {
                         JailBuilder builder = new JailBuilder();
                         Reader r = new Reader(app, builder, true);
                         r.read();
-                        out.put(name, new Application(name, builder, r.restart));
+                        out.put(name, new Application(name, builder, r.restart, r.stopFirst));
                     });
                 }
             });
@@ -152,6 +155,7 @@ public final class AppConfig {
         /** Read for the supervisor, which also takes "restart". */
         private final boolean supervised;
         RestartPolicy restart = RestartPolicy.ALWAYS;
+        boolean stopFirst;
 
         Reader(JsonObject app, JailBuilder builder) {
             this(app, builder, false);
@@ -194,6 +198,10 @@ public final class AppConfig {
             if (supervised) {
                 app.string("restart").ifPresent(v -> RestartPolicy.parse(v).ifPresentOrElse(p -> restart = p,
                         () -> app.problem("restart", "expected \"always\", \"on-failure\" or \"never\", not \"" + v + "\"")));
+                app.string("reload").ifPresent(v -> {
+                    if (v.equals("stop-first")) stopFirst = true;
+                    else if (!v.equals("start-first")) app.problem("reload", "expected \"start-first\" or \"stop-first\", not \"" + v + "\"");
+                });
             } else {
                 app.unsupported("restart", "restart policies belong to the supervisor daemon (corral daemon)");
             }

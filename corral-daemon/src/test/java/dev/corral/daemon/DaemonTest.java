@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -214,6 +215,28 @@ class DaemonTest {
         } finally {
             follower.close();
             t.join(5000);
+        }
+    }
+
+    @Test
+    void reloadStartsTheNewJailFirstUnlessToldToStopFirst() throws Exception {
+        Path events = dir.resolve("events");
+        Files.writeString(events, "");
+        String mount = ", \"isolation\": {\"mounts\": [{\"source\": \"" + dir + "\", \"target\": \"/data\", \"type\": \"bind\"}]}";
+        for (String order : new String[] {"start-first", "stop-first"}) {
+            Files.writeString(events, "");
+            for (String v : new String[] {"v1", "v2"}) {
+                String script = "echo " + v + " up >> /data/events; trap 'echo " + v + " down >> /data/events; exit 0' TERM;"
+                        + " while :; do sleep 0.05; done";
+                assertThat(client.put("/config/applications/" + order, app(script, mount + ", \"reload\": \"" + order + "\""))
+                        .status()).isEqualTo(200);
+                for (int i = 0; i < 500 && !Files.readString(events).contains(v + " up"); i++) Thread.sleep(10);
+            }
+            for (int i = 0; i < 500 && !Files.readString(events).contains("v1 down"); i++) Thread.sleep(10);
+            List<String> seen = Files.readAllLines(events);
+            assertThat(seen).as(order).containsExactly(order.equals("start-first")
+                    ? new String[] {"v1 up", "v2 up", "v1 down"} : new String[] {"v1 up", "v1 down", "v2 up"});
+            assertThat(client.delete("/config/applications/" + order).status()).isEqualTo(200);
         }
     }
 }

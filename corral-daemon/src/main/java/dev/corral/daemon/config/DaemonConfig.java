@@ -50,7 +50,7 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
                 try {
                     var spec = a.jail().build();
                     launcher.plan(spec);
-                    out.put(a.name(), new AppDefinition(a.name(), document.get("applications").get(a.name()), spec, a.restart()));
+                    out.put(a.name(), new AppDefinition(a.name(), document.get("applications").get(a.name()), spec, a.restart(), a.stopFirst()));
                 } catch (SpecException e) {
                     problems.addAll(e.problems());
                 }

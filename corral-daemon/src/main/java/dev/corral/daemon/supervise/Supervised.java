@@ -150,9 +150,17 @@ final class Supervised {
 
     /**
      * Runs {@code next} in a new jail, then stops the old one once the new one is up: the uWSGI way
-     * of respawning a stack in a new jail.
+     * of respawning a stack in a new jail. With "reload": "stop-first", the other way round.
      */
     void reload(AppDefinition next, Duration grace) {
+        if (next.stopFirst()) {
+            stop(grace);
+            synchronized (this) {
+                def = next;
+            }
+            start();
+            return;
+        }
         JailedProcess old;
         synchronized (this) {
             cancelPending();
