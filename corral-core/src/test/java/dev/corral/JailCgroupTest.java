@@ -214,7 +214,9 @@ class JailCgroupTest {
 
     private static List<String> children(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> n.startsWith("corral-"))
+            // Only this JVM's jails: other corral processes on the host come and go meanwhile.
+            String mine = "corral-" + ProcessHandle.current().pid() + "-";
+            return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> n.startsWith(mine))
                     .sorted().toList();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
