@@ -8,6 +8,7 @@
  * File descriptors on entry:  0,1,2 the application's stdio
  *                             3     plan, then control bytes, from Java (pipe)
  *                             4     events to Java (pipe)
+ *                             PASS_FD_BASE.. descriptors for the program (OP_PASS_FDS)
  */
 #ifndef CORRAL_EXEC_H
 #define CORRAL_EXEC_H
@@ -25,6 +26,13 @@
 #define PLAN_MAX_STEPS 4096
 #define PLAN_MAX_ARGS 65536
 #define MAX_SLOTS 256
+/*
+ * Descriptors handed to the program (systemd socket activation) arrive at
+ * PASS_FD_BASE + i and leave as FIRST_PASSED_FD + i; the two ranges never meet.
+ */
+#define PASS_FD_BASE 100
+#define PASS_FD_MAX 64
+#define FIRST_PASSED_FD 3
 
 /* Step operations. Java's dev.corral.plan.Op holds the same numbers. */
 enum op {
@@ -59,7 +67,8 @@ enum op {
 	OP_READONLY = 29,     /* (path: bind it over itself read-only) */
 	OP_UNSHARE = 30,      /* (hex clone flags)                     */
 	OP_CGROUP = 31,       /* monitor only: (dir, join 0|1, kill none|kill|freeze|signal, remove 0|1) */
-	OP_MAX = 31
+	OP_PASS_FDS = 32,     /* (count): PASS_FD_BASE.. become 3.., LISTEN_PID at exec */
+	OP_MAX = 32
 };
 
 struct step {
@@ -83,6 +92,7 @@ void report_init(int status_fd);
 /* Reports the failure of step `idx` with errno `err` and exits. */
 __attribute__((noreturn)) void fail_step(int idx, int err, const char *fmt, ...);
 void event(const char *fmt, ...);
+int report_keep_above(int lowest);
 ssize_t write_all(int fd, const void *buf, size_t len);
 
 /* steps.c */
@@ -100,6 +110,12 @@ int cgroup_collect(const struct plan *plan);
 int cgroup_join(pid_t pid, int *failed_idx);
 void cgroup_kill_all(void);
 void cgroup_remove_all(void);
+
+/* fds.c: descriptors passed to the program */
+int passed_fds_check(const struct plan *plan, const char **why);
+void passed_fds_close(int n);
+void pass_fds_step(const struct step *s, int idx);
+int passed_fds(void);
 
 /* init.c */
 __attribute__((noreturn)) void run_init(pid_t app, int idx);

@@ -79,8 +79,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "corral-exec: internal executor of corral; run 'corral' instead.\n");
 		return 125;
 	}
-	/* Only stdio and our two pipes may live on. */
-	syscall(SYS_close_range, EVENT_FD + 1, ~0U, 0);
+	/* Only stdio, our two pipes and the range of descriptors for the program may live on. */
+	syscall(SYS_close_range, EVENT_FD + 1, PASS_FD_BASE - 1, 0);
+	syscall(SYS_close_range, PASS_FD_BASE + PASS_FD_MAX, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
 	pid_t caller = getppid();
 	/*
@@ -97,6 +98,9 @@ int main(int argc, char **argv)
 	const char *why = NULL;
 	if (plan_read(PLAN_FD, &plan, &why) < 0)
 		monitor_fail(EINVAL, why);
+	int passed = passed_fds_check(&plan, &why);
+	if (passed < 0)
+		monitor_fail(-passed, why);
 	int cgroups = cgroup_collect(&plan);
 	if (cgroups < 0)
 		monitor_fail(EINVAL, "plan: bad cgroup list");
@@ -128,6 +132,7 @@ int main(int argc, char **argv)
 	}
 	close(go[0]);
 	close(st[1]);
+	passed_fds_close(passed);
 	/* The application's streams belong to it alone. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {

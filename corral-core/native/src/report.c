@@ -2,6 +2,7 @@
 #include "exec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,19 @@
 static int report_fd = -1;
 
 void report_init(int status_fd) { report_fd = status_fd; }
+
+/* Moves the report pipe to `lowest` or above, out of the way of fixed descriptor numbers. */
+int report_keep_above(int lowest)
+{
+	if (report_fd < 0 || report_fd >= lowest)
+		return 0;
+	int fd = fcntl(report_fd, F_DUPFD_CLOEXEC, lowest);
+	if (fd < 0)
+		return -1;
+	close(report_fd);
+	report_fd = fd;
+	return 0;
+}
 
 ssize_t write_all(int fd, const void *buf, size_t len)
 {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -89,15 +90,31 @@ static void do_exec(const struct step *s, int idx, pid_t parent)
 	if (n < 1 || n > (uint64_t)s->argc - 2)
 		fail_step(idx, EINVAL, "bad argv count");
 	char **argv = &s->argv[2];
-	char **envp = calloc((size_t)s->argc - 2 - n + 1, sizeof(char *));
+	int kept = passed_fds();
+	char **envp = calloc((size_t)s->argc - 2 - n + 2, sizeof(char *));
 	if (!envp)
 		fail_step(idx, ENOMEM, "env");
-	for (size_t i = 0; i < (size_t)s->argc - 2 - n; i++)
-		envp[i] = s->argv[2 + n + i];
+	size_t nenv = 0;
+	for (size_t i = 0; i < (size_t)s->argc - 2 - n; i++) {
+		char *e = s->argv[2 + n + i];
+		if (kept && strncmp(e, "LISTEN_PID=", 11) == 0)
+			continue; /* only ours below may name the program */
+		envp[nenv++] = e;
+	}
+	/* Socket activation: its own pid in its pid namespace (2 under the tiny init, 1 without). */
+	static char listen_pid[32];
+	if (kept) {
+		snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=%d", (int)getpid());
+		envp[nenv++] = listen_pid;
+	}
 	argv[n] = NULL; /* the first env entry's pointer lives on in envp */
 
-	/* Everything but stdio (and the report pipe, until exec succeeds) is closed by exec. */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC_) < 0)
+	/*
+	 * Everything but stdio and the passed descriptors (and the report pipe, until exec
+	 * succeeds) is closed by exec. OP_PASS_FDS made 3..3+kept-1 with dup2, which leaves
+	 * exactly those without FD_CLOEXEC.
+	 */
+	if (syscall(SYS_close_range, FIRST_PASSED_FD + kept, ~0U, CLOSE_RANGE_CLOEXEC_) < 0)
 		fail_step(idx, errno, "close_range");
 	/* Set last: a change of credentials clears the parent-death signal. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -190,6 +207,9 @@ void run_child(const struct plan *plan, int go_fd, int status_fd)
 		}
 		case OP_CGROUP:
 			break; /* the monitor's business */
+		case OP_PASS_FDS:
+			pass_fds_step(s, idx);
+			break;
 		default:
 			if (harden_step(s, idx) < 0 && mounts_step(s, idx) < 0)
 				fail_step(idx, EINVAL, "unknown operation %d", s->op);

@@ -13,6 +13,7 @@ import dev.corral.spec.JailSpec;
 import dev.corral.spec.Labels;
 import dev.corral.spec.MountSpec;
 import dev.corral.spec.Namespace;
+import dev.corral.spec.PassedSocket;
 import dev.corral.spec.SpecException;
 
 import java.io.IOException;
@@ -78,6 +79,7 @@ public final class JailBuilder {
     private ResourceLimits limits = ResourceLimits.NONE;
     private String cgroupPath;
     private CgroupSpec.Mode cgroupMode = CgroupSpec.Mode.AUTO;
+    private final List<ListeningSocket> listeningSockets = new ArrayList<>();
 
     /** How the jailed program's stdin, stdout and stderr are connected. */
     public enum StdioMode {
@@ -376,6 +378,27 @@ public final class JailBuilder {
         return this;
     }
 
+    /**
+     * Hands {@code sockets}, in order, to the program as fds 3, 4, ... under systemd's socket
+     * activation protocol: {@code LISTEN_FDS} is their count, {@code LISTEN_PID} the program's own
+     * pid (in its pid namespace: 2 under the tiny init, 1 with {@code init(false)}) and
+     * {@code LISTEN_FDNAMES} their names joined by ':'. Replaces sockets given before. They stay
+     * the caller's, and must stay open until {@link #start()} returns; after that the program
+     * has its own copies, and the same sockets can be passed to the next jail (a reload). Every
+     * other descriptor but stdio stays closed in the program.
+     */
+    public JailBuilder passListeningSockets(List<ListeningSocket> sockets) {
+        listeningSockets.clear();
+        sockets.forEach(this::passListeningSocket);
+        return this;
+    }
+
+    /** Adds one socket after those already passed; see {@link #passListeningSockets}. */
+    public JailBuilder passListeningSocket(ListeningSocket socket) {
+        listeningSockets.add(Objects.requireNonNull(socket));
+        return this;
+    }
+
     public StdioMode stdio() {
         return stdio;
     }
@@ -388,7 +411,8 @@ public final class JailBuilder {
         return new JailSpec(command, ns, uidMap, gidMap, rootfs, automount, mounts, hostname,
                 workingDirectory, environment, clearEnvironment, uid, gid, user, group, init,
                 takeTerminal, new Hardening(capabilities, noNewPrivs, seccomp, allowUserns, rlimits, newSession,
-                        procHidepid), new CgroupSpec(cgroupMode, cgroupPath, limits), labels);
+                        procHidepid), new CgroupSpec(cgroupMode, cgroupPath, limits),
+                listeningSockets.stream().map(l -> new PassedSocket(l.fd(), l.name())).toList(), labels);
     }
 
     /**

@@ -19,7 +19,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Drives the executor: plans the spec, spawns the executor with the plan on a pipe, writes the
@@ -35,6 +37,10 @@ public final class Launcher {
     static final int PLAN_FD = 3, EVENT_FD = 4;
     /** Child ends are moved at or above this so no dup2 in the child clobbers another. */
     private static final int HIGH_FD = 10;
+    /** Where the executor takes the program's passed descriptors (PASS_FD_BASE in exec.h). */
+    static final int PASS_FD_BASE = 100;
+    /** Passed descriptors are copied at or above this first, clear of every target of a dup2. */
+    private static final int PASS_FD_SOURCE = PASS_FD_BASE + Planner.MAX_PASSED_SOCKETS;
 
     private final HostView host;
     private final Executor executor;
@@ -101,6 +107,9 @@ public final class Launcher {
                 from = new int[] {ctl[0], events[1]};
                 to = new int[] {PLAN_FD, EVENT_FD};
             }
+            int[] passed = passedFds(plan, childEnds);
+            from = concat(from, passed);
+            to = concat(to, IntStream.range(0, passed.length).map(i -> PASS_FD_BASE + i).toArray());
             int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
             closeAll(childEnds);
             List<Step> steps = stepsFor(plan, cgroup);
@@ -114,6 +123,27 @@ public final class Launcher {
             closeAll(parentEnds);
             throw new JailSetupException("cannot start the executor: " + e.getMessage(), e.errno(), 125);
         }
+    }
+
+    /**
+     * Copies of the descriptors to pass, at or above PASS_FD_SOURCE: a caller's descriptor may
+     * have any number, and one in PASS_FD_BASE.. would be overwritten by an earlier dup2.
+     */
+    private static int[] passedFds(LaunchPlan plan, List<Integer> childEnds) throws NativeException {
+        int[] copies = new int[plan.passedFds().size()];
+        for (int i = 0; i < copies.length; i++) {
+            int fd = plan.passedFds().get(i);
+            copies[i] = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, PASS_FD_SOURCE);
+            if (copies[i] < 0) throw new NativeException("pass listening socket (fd " + fd + ")", Libc.errno());
+            childEnds.add(copies[i]);
+        }
+        return copies;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     /** A pipe whose child end sits at or above HIGH_FD. */

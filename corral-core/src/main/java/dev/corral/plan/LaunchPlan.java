@@ -11,12 +11,15 @@ import java.util.List;
  *
  * @param idMaps null when the jail has no user namespace
  * @param cgroup null when the jail stays in the caller's cgroup
+ * @param passedFds the caller's descriptors the executor receives for the program (its
+ *                  {@link Op#PASS_FDS} step), in order; empty for none
  */
 public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan idMaps, CgroupPlan cgroup,
-                         List<Step> steps) {
+                         List<Step> steps, List<Integer> passedFds) {
     public LaunchPlan {
         namespaceNames = List.copyOf(namespaceNames);
         steps = List.copyOf(steps);
+        passedFds = List.copyOf(passedFds);
     }
 
     /** The plan in words, one numbered line per action. */

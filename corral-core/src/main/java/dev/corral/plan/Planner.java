@@ -11,6 +11,7 @@ import dev.corral.spec.IdMapping;
 import dev.corral.spec.JailSpec;
 import dev.corral.spec.MountSpec;
 import dev.corral.spec.Namespace;
+import dev.corral.spec.PassedSocket;
 import dev.corral.spec.Problem;
 import dev.corral.spec.Rlimit;
 import dev.corral.spec.Seccomp;
@@ -39,6 +40,10 @@ public final class Planner {
     static final Set<String> HOST_ENTRIES_REPLACED = Set.of("proc", "dev", "tmp", "lost+found");
     static final List<String> HIDEPID = List.of("0", "1", "2", "4", "off", "noaccess", "invisible", "ptraceable");
     static final List<String> DEV_NODES = List.of("null", "zero", "full", "random", "urandom", "tty");
+    /** As many as the executor takes (PASS_FD_MAX in native/src/exec.h). */
+    public static final int MAX_PASSED_SOCKETS = 64;
+    /** systemd's socket activation variables: corral sets them, or nobody does. */
+    static final List<String> SOCKET_ACTIVATION_ENV = List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
 
     private final HostView host;
 
@@ -103,6 +108,7 @@ public final class Planner {
             } else if (h.newSession()) {
                 steps.add(Step.of(Op.SETSID, "start a new session, away from the caller's terminal"));
             }
+            planPassedSockets();
             String cwd = spec.workingDirectory() == null ? "/" : spec.workingDirectory();
             if (!cwd.startsWith("/")) problem(at("workingDirectory"), "must be an absolute path inside the jail: " + cwd);
             steps.add(Step.of(Op.CHDIR, "change directory to " + cwd, cwd));
@@ -134,7 +140,8 @@ public final class Planner {
                     names.add(ns.userName());
                 }
             }
-            return new LaunchPlan(flags, names, maps, cgroup, steps);
+            List<Integer> passedFds = spec.passedSockets().stream().map(PassedSocket::fd).toList();
+            return new LaunchPlan(flags, names, maps, cgroup, steps, passedFds);
         }
 
         private void checkCommand() {
@@ -624,17 +631,54 @@ public final class Planner {
             steps.add(Step.of(Op.SETHOSTNAME, "set the hostname to " + name, name));
         }
 
+        // ---- passed sockets -------------------------------------------------------------------
+
+        /** After the fork of init, so only the program gets them, and before limits and hardening. */
+        private void planPassedSockets() {
+            List<PassedSocket> sockets = spec.passedSockets();
+            if (sockets.isEmpty()) return;
+            String where = at("passedSockets");
+            int n = sockets.size();
+            if (n > MAX_PASSED_SOCKETS) problem(where, n + " sockets; at most " + MAX_PASSED_SOCKETS + " can be passed");
+            for (int i = 0; i < n; i++) {
+                PassedSocket s = sockets.get(i);
+                String nameProblem = PassedSocket.nameProblem(s.name());
+                if (nameProblem != null) problem(where + "[" + i + "]", nameProblem);
+                else if (s.fd() < 0) problem(where + "[" + i + "]", "socket \"" + s.name() + "\" is closed");
+            }
+            String fds = n == 1 ? "fd 3" : "fds 3-" + (2 + n);
+            steps.add(Step.of(Op.PASS_FDS, "pass " + n + " listening socket" + (n == 1 ? "" : "s") + " as " + fds
+                    + " (LISTEN_FDS=" + n + ", LISTEN_FDNAMES=" + fdNames() + ", LISTEN_PID=the program's pid)",
+                    String.valueOf(n)));
+        }
+
+        private String fdNames() {
+            return String.join(":", spec.passedSockets().stream().map(PassedSocket::name).toList());
+        }
+
         private void planExec() {
             Map<String, String> env = new LinkedHashMap<>();
-            if (!spec.clearEnvironment()) env.putAll(host.environment());
+            if (!spec.clearEnvironment()) {
+                env.putAll(host.environment());
+                // The caller's own socket activation speaks of descriptors the jail never gets.
+                SOCKET_ACTIVATION_ENV.forEach(env::remove);
+            }
+            boolean passing = !spec.passedSockets().isEmpty();
             spec.environment().forEach((k, v) -> {
                 if (k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0 || v.indexOf('\0') >= 0) {
                     problem(at("environment"), "bad variable name or value: " + k);
+                } else if (passing && SOCKET_ACTIVATION_ENV.contains(k)) {
+                    problem(at("environment"), k + " is set by corral for the passed sockets");
                 } else {
                     env.put(k, v);
                 }
             });
             env.putIfAbsent("PATH", DEFAULT_PATH);
+            if (passing) {
+                // LISTEN_PID is the executor's: only the program's own process knows its pid.
+                env.put("LISTEN_FDS", String.valueOf(spec.passedSockets().size()));
+                env.put("LISTEN_FDNAMES", fdNames());
+            }
             if (spec.command().isEmpty()) return;
             List<String> args = new ArrayList<>();
             args.add(spec.command().getFirst());

@@ -30,6 +30,8 @@ import java.util.Set;
  * @param takeTerminal   put the application in the terminal's foreground (interactive use)
  * @param hardening      capabilities, no_new_privs, seccomp, rlimits, session, /proc options
  * @param cgroup         the jail's cgroup and its limits
+ * @param passedSockets  listening sockets handed to the program as fds 3, 4, ... (systemd's
+ *                       socket activation: LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES)
  * @param labels         how errors name the fields of this spec
  */
 public record JailSpec(
@@ -52,6 +54,7 @@ public record JailSpec(
         boolean takeTerminal,
         Hardening hardening,
         CgroupSpec cgroup,
+        List<PassedSocket> passedSockets,
         Labels labels) {
 
     public JailSpec {
@@ -60,6 +63,7 @@ public record JailSpec(
         uidMap = List.copyOf(uidMap);
         gidMap = List.copyOf(gidMap);
         mounts = List.copyOf(mounts);
+        passedSockets = List.copyOf(passedSockets);
         environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
     }
 

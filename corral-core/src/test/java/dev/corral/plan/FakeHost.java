@@ -14,6 +14,7 @@ final class FakeHost implements HostView {
     List<SubIdRange> subuids = List.of(new SubIdRange(100000, 65536));
     List<SubIdRange> subgids = List.of(new SubIdRange(100000, 65536));
     boolean helpers = true;
+    final Map<String, String> environment = new HashMap<>(Map.of("HOME", "/home/me"));
     final Map<String, PathKind> paths = new HashMap<>(Map.of(
             "/", PathKind.DIRECTORY, "/tmp", PathKind.DIRECTORY, "/srv/data", PathKind.DIRECTORY,
             "/dev/null", PathKind.OTHER, "/dev/zero", PathKind.OTHER, "/dev/full", PathKind.OTHER,
@@ -25,7 +26,7 @@ final class FakeHost implements HostView {
 
     @Override public int euid() { return euid; }
     @Override public int egid() { return egid; }
-    @Override public Map<String, String> environment() { return Map.of("HOME", "/home/me"); }
+    @Override public Map<String, String> environment() { return environment; }
     @Override public List<SubIdRange> subuids() { return subuids; }
     @Override public List<SubIdRange> subgids() { return subgids; }
     @Override public boolean idMapHelpers() { return helpers; }
