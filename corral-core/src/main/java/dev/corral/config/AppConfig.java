@@ -110,7 +110,12 @@ public final class AppConfig {
      *                  (for an application that cannot run twice); the default, "start-first",
      *                  starts the new one first
      */
-    public record Application(String name, JailBuilder jail, RestartPolicy restart, boolean stopFirst) {}
+    public record Application(String name, JailBuilder jail, RestartPolicy restart, boolean stopFirst,
+                              List<dev.corral.spec.ListenAddress> listen) {
+        public Application {
+            listen = List.copyOf(listen);
+        }
+    }
 
     /**
      * Reads the supervisor's whole document, {@code {"applications": {NAME: {...}}}}, adding every
@@ -131,7 +136,7 @@ public final class AppConfig {
                         JailBuilder builder = new JailBuilder();
                         Reader r = new Reader(app, builder, true);
                         r.read();
-                        out.put(name, new Application(name, builder, r.restart, r.stopFirst));
+                        out.put(name, new Application(name, builder, r.restart, r.stopFirst, r.listen));
                     });
                 }
             });
@@ -156,6 +161,7 @@ public final class AppConfig {
         private final boolean supervised;
         RestartPolicy restart = RestartPolicy.ALWAYS;
         boolean stopFirst;
+        final List<dev.corral.spec.ListenAddress> listen = new ArrayList<>();
 
         Reader(JsonObject app, JailBuilder builder) {
             this(app, builder, false);
@@ -194,7 +200,20 @@ public final class AppConfig {
             label("environment", app.pathOf("environment"));
             app.object("limits").ifPresent(this::limits);
             app.unsupported("processes", "corral runs one process per application");
-            app.unsupported("listen", "listening sockets are passed by the supervisor daemon");
+            if (supervised) {
+                List<String> addresses = app.strings("listen");
+                for (int i = 0; i < addresses.size(); i++) {
+                    try {
+                        var a = dev.corral.spec.ListenAddress.parse(addresses.get(i));
+                        if (listen.contains(a)) app.problem("listen", "\"" + addresses.get(i) + "\" is listed twice");
+                        else listen.add(a);
+                    } catch (IllegalArgumentException e) {
+                        app.problems().add(new Problem(app.pathOf("listen") + "/" + i, e.getMessage()));
+                    }
+                }
+            } else {
+                app.unsupported("listen", "listening sockets are passed by the supervisor daemon (corral daemon)");
+            }
             if (supervised) {
                 app.string("restart").ifPresent(v -> RestartPolicy.parse(v).ifPresentOrElse(p -> restart = p,
                         () -> app.problem("restart", "expected \"always\", \"on-failure\" or \"never\", not \"" + v + "\"")));

@@ -65,6 +65,7 @@ public final class ConfigStore {
     /** Checks, saves and applies a new API document; throws with every problem if it is not valid. */
     public synchronized void replace(JsonNode document) throws SpecException, IOException {
         DaemonConfig next = merged(document, directory);
+        supervisor.prepare(next);
         state.save(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(document) + "\n");
         supervisor.apply(next);
         api = document.deepCopy();

@@ -239,4 +239,66 @@ class DaemonTest {
             assertThat(client.delete("/config/applications/" + order).status()).isEqualTo(200);
         }
     }
+
+    @Test
+    void aReloadUnderASteadyRequestLoopRefusesNothing() throws Exception {
+        Path serve = dev.corral.testing.StaticBinary.build(Path.of("src/test/native/serve.c"), Path.of("target/serve/serve"));
+        int port;
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        String web = "{\"executable\": \"" + serve + "\", \"arguments\": [\"%s\"], \"listen\": [\"127.0.0.1:" + port + "\"]}";
+        assertThat(client.put("/config/applications/web", web.formatted("v1")).status()).isEqualTo(200);
+        var answers = new java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger>();
+        var failures = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread loop = Thread.ofPlatform().start(() -> {
+            while (running.get()) {
+                try (var socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+                    socket.setSoTimeout(10_000);
+                    String line = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+                    if (line == null) failures.add("closed without an answer");
+                    else answers.computeIfAbsent(line, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                } catch (java.io.IOException e) {
+                    failures.add(e.toString());
+                }
+            }
+        });
+        try {
+            for (String version : new String[] {"v2", "v3", "v4"}) {
+                String before = version.equals("v2") ? "v1" : "v" + (version.charAt(1) - '1');
+                for (int i = 0; i < 1000 && answers.getOrDefault(before, new java.util.concurrent.atomic.AtomicInteger()).get() < 20; i++) {
+                    Thread.sleep(10);
+                }
+                assertThat(client.put("/config/applications/web", web.formatted(version)).status()).isEqualTo(200);
+            }
+            for (int i = 0; i < 1000 && answers.getOrDefault("v4", new java.util.concurrent.atomic.AtomicInteger()).get() < 20; i++) {
+                Thread.sleep(10);
+            }
+        } finally {
+            running.set(false);
+            loop.join(15_000);
+        }
+        int total = answers.values().stream().mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum();
+        System.out.println("DaemonTest: three reloads under a request loop: " + total + " answered " + answers
+                + ", " + failures.size() + " failed " + failures);
+        assertThat(failures).isEmpty();
+        assertThat(answers.keySet()).contains("v1", "v2", "v3", "v4");
+    }
+
+    @Test
+    void aListenAddressThatCannotBeBoundRejectsTheWholePut() throws Exception {
+        try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            ControlClient.Reply r = client.put("/config", "{\"applications\": {\"a\": {\"executable\": \"/bin/true\","
+                    + " \"listen\": [\"127.0.0.1:" + taken.getLocalPort() + "\", \"127.0.0.1:99999\"]}}}");
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.body()).contains("/applications/a/listen/1").contains("99999");
+            ControlClient.Reply busy = client.put("/config", "{\"applications\": {\"a\": {\"executable\": \"/bin/true\","
+                    + " \"listen\": [\"127.0.0.1:" + taken.getLocalPort() + "\"]}}}");
+            assertThat(busy.status()).isEqualTo(400);
+            assertThat(busy.body()).contains("/applications/a/listen/0").contains("Address already in use");
+            assertThat(status().size()).isZero();
+            assertThat(Files.exists(paths().state())).as("nothing saved").isFalse();
+        }
+    }
 }

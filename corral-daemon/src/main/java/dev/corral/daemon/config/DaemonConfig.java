@@ -50,7 +50,8 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
                 try {
                     var spec = a.jail().build();
                     launcher.plan(spec);
-                    out.put(a.name(), new AppDefinition(a.name(), document.get("applications").get(a.name()), spec, a.restart(), a.stopFirst()));
+                    out.put(a.name(), new AppDefinition(a.name(), document.get("applications").get(a.name()), spec, a.jail(),
+                            a.restart(), a.stopFirst(), a.listen()));
                 } catch (SpecException e) {
                     problems.addAll(e.problems());
                 }

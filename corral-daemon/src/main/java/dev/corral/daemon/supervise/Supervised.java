@@ -25,6 +25,7 @@ final class Supervised {
     private final ScheduledExecutorService timers;
     private final LogFile log;
     private final Backoff backoff = new Backoff();
+    private final java.util.function.Function<AppDefinition, java.util.List<dev.corral.ListeningSocket>> sockets;
 
     private AppDefinition def;
     private JailedProcess jail;
@@ -38,8 +39,10 @@ final class Supervised {
     /** Bumped for every jail started, so a late exit of a replaced jail is recognised and ignored. */
     private long generation;
 
-    Supervised(AppDefinition def, Launcher launcher, ScheduledExecutorService timers, LogFile log) {
+    Supervised(AppDefinition def, Launcher launcher, ScheduledExecutorService timers, LogFile log,
+               java.util.function.Function<AppDefinition, java.util.List<dev.corral.ListeningSocket>> sockets) {
         this.def = def;
+        this.sockets = sockets;
         this.launcher = launcher;
         this.timers = timers;
         this.log = log;
@@ -62,7 +65,8 @@ final class Supervised {
         state = AppState.STARTING;
         long gen = ++generation;
         try {
-            JailedProcess p = launcher.start(def.spec(), JailBuilder.StdioMode.PIPE);
+            var spec = def.listen().isEmpty() ? def.spec() : def.jail().passListeningSockets(sockets.apply(def)).build();
+            JailedProcess p = launcher.start(spec, JailBuilder.StdioMode.PIPE);
             p.getOutputStream().close();
             log.pump(p.getInputStream(), "corral-log-" + def.name() + "-out");
             log.pump(p.getErrorStream(), "corral-log-" + def.name() + "-err");

@@ -32,6 +32,7 @@ public final class Supervisor implements AutoCloseable {
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().daemon().name("corral-restarts").unstarted(r));
     private final Map<String, Supervised> apps = new LinkedHashMap<>();
+    private final Listeners listeners = new Listeners();
 
     public Supervisor(Launcher launcher, Path logDir) {
         this.launcher = launcher;
@@ -42,8 +43,17 @@ public final class Supervisor implements AutoCloseable {
         return logDir.resolve(name + ".log");
     }
 
+    /**
+     * Binds the listening sockets {@code config} needs and does not have yet, so that a bind
+     * failure (an address in use) rejects the configuration before anything changes.
+     */
+    public void prepare(DaemonConfig config) throws dev.corral.spec.SpecException {
+        listeners.prepare(config);
+    }
+
     /** Brings the running set to {@code config}; returns once removed apps are stopped and new ones started. */
-    public void apply(DaemonConfig config) {
+    public void apply(DaemonConfig config) throws dev.corral.spec.SpecException {
+        listeners.prepare(config);
         List<Runnable> work = new ArrayList<>();
         synchronized (apps) {
             for (var it = apps.entrySet().iterator(); it.hasNext(); ) {
@@ -57,7 +67,7 @@ public final class Supervisor implements AutoCloseable {
             for (AppDefinition def : config.applications().values()) {
                 Supervised s = apps.get(def.name());
                 if (s == null) {
-                    Supervised added = new Supervised(def, launcher, timers, openLog(def.name()));
+                    Supervised added = new Supervised(def, launcher, timers, openLog(def.name()), listeners::of);
                     apps.put(def.name(), added);
                     work.add(added::start);
                 } else if (!s.definition().sameAs(def)) {
@@ -66,6 +76,7 @@ public final class Supervisor implements AutoCloseable {
             }
         }
         runAll(work);
+        listeners.retain(config);
     }
 
     private LogFile openLog(String name) {
@@ -133,5 +144,6 @@ public final class Supervisor implements AutoCloseable {
         }
         runAll(work);
         timers.shutdownNow();
+        listeners.closeAll();
     }
 }
