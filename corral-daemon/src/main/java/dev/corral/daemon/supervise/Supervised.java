@@ -193,6 +193,15 @@ final class Supervised {
         }
     }
 
+    /** Once stopped for good: the log's descriptor is not kept for an application that is gone. */
+    void closeLog() {
+        try {
+            log.close();
+        } catch (IOException ignored) {
+            // nothing to do about a log that cannot be closed
+        }
+    }
+
     synchronized AppStatus status() {
         JailedProcess p = jail;
         return new AppStatus(def.name(), state, p == null ? null : p.jailPid(), restarts, lastExit,

@@ -61,7 +61,10 @@ public final class Supervisor implements AutoCloseable {
                 if (!config.applications().containsKey(e.getKey())) {
                     Supervised gone = e.getValue();
                     it.remove();
-                    work.add(() -> gone.stop(GRACE));
+                    work.add(() -> {
+                        gone.stop(GRACE);
+                        gone.closeLog();
+                    });
                 }
             }
             for (AppDefinition def : config.applications().values()) {
@@ -139,7 +142,12 @@ public final class Supervisor implements AutoCloseable {
     public void close() {
         List<Runnable> work = new ArrayList<>();
         synchronized (apps) {
-            for (Supervised s : apps.values()) work.add(() -> s.stop(GRACE));
+            for (Supervised s : apps.values()) {
+                work.add(() -> {
+                    s.stop(GRACE);
+                    s.closeLog();
+                });
+            }
             apps.clear();
         }
         runAll(work);
