@@ -32,6 +32,8 @@ public final class Supervisor implements AutoCloseable {
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().daemon().name("corral-restarts").unstarted(r));
     private final Map<String, Supervised> apps = new LinkedHashMap<>();
+    /** Removed applications still stopping (guarded by apps). */
+    private final java.util.Set<Supervised> leaving = new java.util.HashSet<>();
     private final Listeners listeners = new Listeners();
 
     public Supervisor(Launcher launcher, Path logDir) {
@@ -56,20 +58,24 @@ public final class Supervisor implements AutoCloseable {
         listeners.prepare(config);
         List<Runnable> work = new ArrayList<>();
         synchronized (apps) {
-            for (var it = apps.entrySet().iterator(); it.hasNext(); ) {
-                var e = it.next();
-                if (!config.applications().containsKey(e.getKey())) {
+            for (var e : apps.entrySet()) {
+                if (!config.applications().containsKey(e.getKey()) && !leaving.contains(e.getValue())) {
                     Supervised gone = e.getValue();
-                    it.remove();
+                    leaving.add(gone);
+                    // Listed (as stopping) until it is gone, then forgotten.
                     work.add(() -> {
                         gone.stop(GRACE);
                         gone.closeLog();
+                        synchronized (apps) {
+                            apps.remove(gone.definition().name(), gone);
+                            leaving.remove(gone);
+                        }
                     });
                 }
             }
             for (AppDefinition def : config.applications().values()) {
                 Supervised s = apps.get(def.name());
-                if (s == null) {
+                if (s == null || leaving.contains(s)) { // new, or back while its old self still stops
                     Supervised added = new Supervised(def, launcher, timers, openLog(def.name()), listeners::of);
                     apps.put(def.name(), added);
                     work.add(added::start);
