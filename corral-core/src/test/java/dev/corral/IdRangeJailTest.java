@@ -142,12 +142,8 @@ class IdRangeJailTest {
      */
     @Test
     void jailsSharingARangeShareTheKeyQuotaAndDistinctRangesDoNot() throws Exception {
-        int maxkeys;
-        try (var in = Files.newInputStream(Path.of("/proc/sys/kernel/keys/maxkeys"))) {
-            // One read: a sysctl file read from an offset past 0 reads as empty.
-            byte[] b = new byte[32];
-            maxkeys = Integer.parseInt(new String(b, 0, in.read(b), StandardCharsets.US_ASCII).strip());
-        }
+        // KernelFiles reads in one go: a sysctl file read from an offset past 0 reads as empty.
+        int maxkeys = Integer.parseInt(dev.corral.sys.KernelFiles.read(Path.of("/proc/sys/kernel/keys/maxkeys")).orElse("0").strip());
         assumeThat(maxkeys).as("kernel.keys.maxkeys small enough to use up").isBetween(20, 5000);
         RangeAllocator ids = allocator(BASE + 8 * SLOT, 2);
         int most = maxkeys * 3 / 4, half = maxkeys / 2;
