@@ -1,6 +1,8 @@
 package dev.corral;
 
 import dev.corral.launch.Launcher;
+import dev.corral.ids.RangeAllocator;
+import dev.corral.spec.AutoIdRange;
 import dev.corral.spec.Automount;
 import dev.corral.spec.Capability;
 import dev.corral.spec.CgroupSpec;
@@ -80,6 +82,7 @@ public final class JailBuilder {
     private String cgroupPath;
     private CgroupSpec.Mode cgroupMode = CgroupSpec.Mode.AUTO;
     private final List<ListeningSocket> listeningSockets = new ArrayList<>();
+    private AutoIdRange autoIds;
 
     /** How the jailed program's stdin, stdout and stderr are connected. */
     public enum StdioMode {
@@ -138,6 +141,29 @@ public final class JailBuilder {
 
     public JailBuilder gidMap(IdMapping mapping) {
         gidMap.add(mapping);
+        return this;
+    }
+
+    /**
+     * Maps the jail's ids 0..65535 to a 65,536-wide range of host ids no other jail has, taken
+     * from the caller's /etc/subuid and /etc/subgid ranges when the jail starts and given back
+     * when it ends (recorded in {@link RangeAllocator#defaultStateFile()}). Instead of
+     * {@link #uidMap}/{@link #gidMap}; written directly as root, through newuidmap/newgidmap
+     * otherwise.
+     */
+    public JailBuilder autoIdRange() {
+        return autoIdRange(null, null);
+    }
+
+    /**
+     * As {@link #autoIdRange()}, from {@code allocator}; with a {@code name}, the range is kept
+     * under that name and is the same at every start until {@link RangeAllocator#release}d.
+     *
+     * @param allocator the pool and the allocation file, or null for the defaults
+     * @param name      a stable allocation's name, or null for a range held while the jail runs
+     */
+    public JailBuilder autoIdRange(RangeAllocator allocator, String name) {
+        this.autoIds = new AutoIdRange(allocator, name);
         return this;
     }
 
@@ -412,7 +438,7 @@ public final class JailBuilder {
                 workingDirectory, environment, clearEnvironment, uid, gid, user, group, init,
                 takeTerminal, new Hardening(capabilities, noNewPrivs, seccomp, allowUserns, rlimits, newSession,
                         procHidepid), new CgroupSpec(cgroupMode, cgroupPath, limits),
-                listeningSockets.stream().map(l -> new PassedSocket(l.fd(), l.name())).toList(), labels);
+                listeningSockets.stream().map(l -> new PassedSocket(l.fd(), l.name())).toList(), labels, autoIds);
     }
 
     /**

@@ -63,6 +63,17 @@ final class JailOptions {
     List<String> uidMaps = new ArrayList<>();
     @Option(names = "--gid-map", paramLabel = "INSIDE:OUTSIDE:COUNT", description = "Map a gid range (repeatable).")
     List<String> gidMaps = new ArrayList<>();
+    @Option(names = "--userns", paramLabel = "auto",
+            description = "auto: map ids 0-65535 to a free 65536-id range of the id pool, held while the jail runs.")
+    String userns;
+    @Option(names = "--id-pool", paramLabel = "START:COUNT",
+            description = "With --userns auto: take ranges from these host ids, uids and gids alike (repeatable)."
+                    + " Default: your ranges in /etc/subuid and /etc/subgid.")
+    List<String> idPool = new ArrayList<>();
+    @Option(names = "--id-state", paramLabel = "FILE",
+            description = "With --userns auto: where allocated ranges are recorded (default /var/lib/corral/ids.json"
+                    + " as root, $XDG_STATE_HOME/corral/ids.json otherwise).")
+    Path idState;
     @Option(names = "--uid", paramLabel = "UID", description = "Run as this uid inside.")
     Long uid;
     @Option(names = "--gid", paramLabel = "GID", description = "Run with this gid inside.")
@@ -197,7 +208,7 @@ final class JailOptions {
             Map.entry("limits.memorySwap", "--memory-swap"), Map.entry("limits.pids", "--pids"),
             Map.entry("limits.cpu", "--cpu"), Map.entry("limits.cpuWeight", "--cpu-weight"),
             Map.entry("limits.ioWeight", "--io-weight"), Map.entry("limits.cpuset", "--cpuset"),
-            Map.entry("cgroupPath", "--cgroup-path"), Map.entry("cgroup", "--stats"));
+            Map.entry("cgroupPath", "--cgroup-path"), Map.entry("cgroup", "--stats"), Map.entry("autoIds", "--userns auto"));
 
     /** The builder these flags describe, on top of --config when given. */
     JailBuilder toBuilder() throws SpecException {
@@ -205,6 +216,7 @@ final class JailOptions {
         applyNamespaces(b);
         for (String m : uidMaps) parseMap(m, "--uid-map").ifPresent(b::uidMap);
         for (String m : gidMaps) parseMap(m, "--gid-map").ifPresent(b::gidMap);
+        applyIdRange(b);
         if (uid != null) b.uid(uid);
         if (gid != null) b.gid(gid);
         if (user != null) b.user(user);
@@ -227,6 +239,37 @@ final class JailOptions {
         else if (config == null) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
         if (!problems.isEmpty()) throw new SpecException(problems);
         return b;
+    }
+
+    /**
+     * --userns auto, or "uidmap": "auto" in --config: a range from --id-pool (else the caller's
+     * subordinate ids), recorded in --id-state (else the default file), held while the jail runs.
+     */
+    private void applyIdRange(JailBuilder b) {
+        if (userns != null) {
+            if (userns.equals("auto")) b.autoIdRange();
+            else problems.add(new Problem("--userns " + userns, "expected \"auto\""));
+        }
+        List<dev.corral.ids.SubIdRange> pool = new ArrayList<>();
+        for (String p : idPool) {
+            try {
+                pool.add(dev.corral.ids.IdPool.parseRange(p));
+            } catch (IllegalArgumentException e) {
+                problems.add(new Problem("--id-pool " + p, e.getMessage()));
+            }
+        }
+        if (idPool.isEmpty() && idState == null) return;
+        if (b.build().autoIds() == null) {
+            problems.add(new Problem(idPool.isEmpty() ? "--id-state" : "--id-pool", "only with --userns auto (or \"uidmap\": \"auto\")"));
+            return;
+        }
+        try {
+            var allocator = new dev.corral.ids.RangeAllocator(idState != null ? Path.of(absolute(idState.toString()))
+                    : dev.corral.ids.RangeAllocator.defaultStateFile(), pool.isEmpty() ? null : dev.corral.ids.IdPool.of(pool));
+            b.autoIdRange(allocator, null);
+        } catch (IllegalArgumentException e) {
+            problems.add(new Problem("--id-pool", e.getMessage()));
+        }
     }
 
     /** Warnings for the user: things asked for that make the jail weaker. */

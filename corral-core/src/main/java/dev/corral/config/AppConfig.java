@@ -261,8 +261,10 @@ public final class AppConfig {
                 b.namespaces(unshared);
             });
             label("namespaces", iso.pathOf("namespaces"));
-            for (JsonObject m : iso.objects("uidmap")) idMap(m).ifPresent(b::uidMap);
-            for (JsonObject m : iso.objects("gidmap")) idMap(m).ifPresent(b::gidMap);
+            if (!autoIdRange(iso)) {
+                for (JsonObject m : iso.objects("uidmap")) idMap(m).ifPresent(b::uidMap);
+                for (JsonObject m : iso.objects("gidmap")) idMap(m).ifPresent(b::gidMap);
+            }
             label("uidMap", iso.pathOf("uidmap"));
             label("gidMap", iso.pathOf("gidmap"));
             iso.string("rootfs").ifPresent(b::rootfs);
@@ -399,6 +401,28 @@ public final class AppConfig {
                 }
                 b.rlimit(new Rlimit(r.get(), soft.get(), hard.get(), where));
             }
+        }
+
+        /**
+         * {@code "uidmap": "auto"} (and/or {@code "gidmap": "auto"}): ids 0..65535 mapped to a
+         * range allocated at start, the same for uids and gids. Returns whether it was asked for.
+         */
+        private boolean autoIdRange(JsonObject iso) {
+            boolean uid = isAuto(iso, "uidmap"), gid = isAuto(iso, "gidmap");
+            if (!uid && !gid) return false;
+            String given = uid ? "uidmap" : "gidmap", other = uid ? "gidmap" : "uidmap";
+            if (!(uid && gid) && iso.get(other) != null) {
+                iso.problem(other, "with \"" + given + "\": \"auto\" the gids and uids come from one allocated range:"
+                        + " leave \"" + other + "\" out or make it \"auto\" too");
+            }
+            b.autoIdRange();
+            label("autoIds", iso.pathOf(given));
+            return true;
+        }
+
+        private static boolean isAuto(JsonObject o, String key) {
+            JsonNode v = o.get(key);
+            return v != null && v.isTextual() && v.textValue().equals("auto");
         }
 
         private Optional<IdMapping> idMap(JsonObject m) {

@@ -10,7 +10,12 @@ import dev.corral.plan.Op;
 import dev.corral.plan.Step;
 import dev.corral.plan.PlanEncoder;
 import dev.corral.plan.Planner;
+import dev.corral.ids.IdAllocationException;
+import dev.corral.ids.IdRange;
+import dev.corral.ids.RangeAllocator;
+import dev.corral.spec.AutoIdRange;
 import dev.corral.spec.JailSpec;
+import dev.corral.spec.Namespace;
 import dev.corral.spec.SpecException;
 import dev.corral.sys.Libc;
 import dev.corral.sys.NativeException;
@@ -58,12 +63,59 @@ public final class Launcher {
         return Files.exists(Path.of("/proc/self/ns/time"));
     }
 
+    /**
+     * Plans {@code spec} for this host. An automatic id range shows as the range a start would
+     * take now (nothing is allocated).
+     */
     public LaunchPlan plan(JailSpec spec) throws SpecException {
+        if (allocates(spec)) {
+            try {
+                spec = withRange(spec, spec.autoIds().allocatorOrDefault().peek(spec.autoIds().name()));
+            } catch (IdAllocationException e) {
+                throw new SpecException(spec.labels().of("autoIds"), e.getMessage());
+            }
+        }
         return new Planner(host).plan(spec);
     }
 
+    /**
+     * Plans and starts {@code spec}. An automatic id range is allocated first: a named one is
+     * kept, an unnamed one is given back when the jail ends (or the start fails).
+     */
     public JailedProcess start(JailSpec spec, StdioMode stdio) throws SpecException, JailSetupException, IOException {
-        return start(plan(spec), stdio);
+        if (!allocates(spec)) return start(new Planner(host).plan(spec), stdio);
+        AutoIdRange auto = spec.autoIds();
+        RangeAllocator allocator = auto.allocatorOrDefault();
+        RangeAllocator.Lease lease = null;
+        IdRange range;
+        try {
+            if (auto.name() != null) {
+                range = allocator.allocate(auto.name());
+            } else {
+                lease = allocator.lease();
+                range = lease.range();
+            }
+        } catch (IdAllocationException e) {
+            throw new SpecException(spec.labels().of("autoIds"), e.getMessage());
+        }
+        try {
+            JailedProcess p = start(new Planner(host).plan(withRange(spec, range)), stdio);
+            if (lease != null) ((MonitoredJail) p).whenGone(lease::close);
+            return p;
+        } catch (SpecException | JailSetupException | IOException | RuntimeException e) {
+            if (lease != null) lease.close();
+            throw e;
+        }
+    }
+
+    /** An automatic range the launcher can allocate (else the planner says what is wrong). */
+    private static boolean allocates(JailSpec spec) {
+        return spec.autoIds() != null && spec.unshares(Namespace.USER) && spec.uidMap().isEmpty() && spec.gidMap().isEmpty();
+    }
+
+    private static JailSpec withRange(JailSpec spec, IdRange range) {
+        String origin = spec.labels().of("autoIds");
+        return spec.withIdMaps(List.of(range.uidMapping(origin)), List.of(range.gidMapping(origin)));
     }
 
     public JailedProcess start(LaunchPlan plan, StdioMode stdio) throws JailSetupException, IOException {

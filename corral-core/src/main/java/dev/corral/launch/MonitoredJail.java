@@ -48,6 +48,9 @@ final class MonitoredJail extends JailedProcess {
     private boolean reaped;
     private volatile long jailPid = -1;
     private volatile int exitValue = -1;
+    /** Run once the jail is gone, before waitFor() returns (the launcher gives back an id range). */
+    private final List<Runnable> whenGone = new java.util.ArrayList<>();
+    private boolean gone;
 
     MonitoredJail(int monitorPid, LaunchPlan plan, List<Step> steps, JailCgroup cgroup, int controlFd, int eventFd,
                   int stdinFd, int stdoutFd, int stderrFd) throws IOException {
@@ -187,8 +190,30 @@ final class MonitoredJail extends JailedProcess {
         } catch (IOException ignored) {
             // already closed
         }
+        runWhenGone();
         exited.countDown();
         exit.complete(this);
+    }
+
+    /** Runs {@code r} once the jail has ended, before {@link #waitFor()} returns; at once if it has. */
+    void whenGone(Runnable r) {
+        synchronized (whenGone) {
+            if (!gone) {
+                whenGone.add(r);
+                return;
+            }
+        }
+        r.run();
+    }
+
+    private void runWhenGone() {
+        List<Runnable> all;
+        synchronized (whenGone) {
+            gone = true;
+            all = List.copyOf(whenGone);
+            whenGone.clear();
+        }
+        all.forEach(Runnable::run);
     }
 
     /**

@@ -164,6 +164,14 @@ public final class Planner {
         // ---- identity -------------------------------------------------------------------------
 
         private IdMapPlan planIdMaps() {
+            if (spec.autoIds() != null) {
+                // The launcher replaces an automatic range by the allocated maps before planning.
+                String where = at("autoIds");
+                if (!spec.unshares(Namespace.USER)) problem(where, "an automatic id range needs the user namespace");
+                else if (!spec.uidMap().isEmpty() || !spec.gidMap().isEmpty()) {
+                    problem(where, "an automatic id range replaces the uid and gid maps: give one or the other");
+                } else problem(where, "the automatic id range is not allocated yet (plan through dev.corral.launch.Launcher)");
+            }
             if (!spec.unshares(Namespace.USER)) {
                 if (!spec.uidMap().isEmpty()) problem(at("uidMap"), "id maps need the user namespace");
                 if (!spec.gidMap().isEmpty()) problem(at("gidMap"), "id maps need the user namespace");

@@ -33,6 +33,8 @@ import java.util.Set;
  * @param passedSockets  listening sockets handed to the program as fds 3, 4, ... (systemd's
  *                       socket activation: LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES)
  * @param labels         how errors name the fields of this spec
+ * @param autoIds        map ids 0..65535 to a free range allocated at launch (instead of
+ *                       {@code uidMap}/{@code gidMap}), or null
  */
 public record JailSpec(
         List<String> command,
@@ -55,7 +57,8 @@ public record JailSpec(
         Hardening hardening,
         CgroupSpec cgroup,
         List<PassedSocket> passedSockets,
-        Labels labels) {
+        Labels labels,
+        AutoIdRange autoIds) {
 
     public JailSpec {
         command = List.copyOf(command);
@@ -65,6 +68,13 @@ public record JailSpec(
         mounts = List.copyOf(mounts);
         passedSockets = List.copyOf(passedSockets);
         environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
+    }
+
+    /** This spec with these id maps in place of an automatic range (once it is allocated). */
+    public JailSpec withIdMaps(List<IdMapping> uids, List<IdMapping> gids) {
+        return new JailSpec(command, namespaces, uids, gids, rootfs, automount, mounts, hostname, workingDirectory,
+                environment, clearEnvironment, uid, gid, user, group, init, takeTerminal, hardening, cgroup,
+                passedSockets, labels, null);
     }
 
     public boolean unshares(Namespace ns) {

@@ -115,6 +115,26 @@ class AppConfigTest {
     }
 
     @Test
+    void uidmapAutoAsksForAnAllocatedRange() throws Exception {
+        JailSpec spec = read("""
+                {"executable": "/bin/true", "isolation": {"uidmap": "auto"}}""");
+        assertThat(spec.autoIds()).isNotNull();
+        assertThat(spec.autoIds().name()).isNull();
+        assertThat(spec.uidMap()).isEmpty();
+        assertThat(spec.labels().of("autoIds")).isEqualTo("/isolation/uidmap");
+        assertThat(read("""
+                {"executable": "/bin/true", "isolation": {"uidmap": "auto", "gidmap": "auto"}}""").autoIds()).isNotNull();
+        assertThat(problems("""
+                {"executable": "/bin/true", "isolation": {"uidmap": "auto",
+                  "gidmap": [{"container": 0, "host": 100000, "size": 65536}]}}""")).containsExactly(
+                "/isolation/gidmap: with \"uidmap\": \"auto\" the gids and uids come from one allocated range:"
+                        + " leave \"gidmap\" out or make it \"auto\" too");
+        assertThat(problems("""
+                {"executable": "/bin/true", "isolation": {"uidmap": "automatic"}}""")).containsExactly(
+                "/isolation/uidmap: expected an array, found the string \"automatic\"");
+    }
+
+    @Test
     void everyProblemIsReportedWithItsPath() {
         assertThat(problems("""
                 {"executable": 5, "arguments": ["ok", 7], "limts": {},

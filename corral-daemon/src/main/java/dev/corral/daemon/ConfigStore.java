@@ -3,14 +3,20 @@ package dev.corral.daemon;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.daemon.config.AppDefinition;
 import dev.corral.daemon.config.DaemonConfig;
 import dev.corral.daemon.state.StateFile;
 import dev.corral.daemon.supervise.Supervisor;
+import dev.corral.ids.IdAllocationException;
+import dev.corral.ids.RangeAllocator;
+import dev.corral.ids.SubIdRange;
 import dev.corral.launch.Launcher;
+import dev.corral.spec.IdMapping;
 import dev.corral.spec.Problem;
 import dev.corral.spec.SpecException;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,10 +41,14 @@ public final class ConfigStore {
     private final Map<String, JsonNode> directory = new LinkedHashMap<>();
     private volatile DaemonConfig running = DaemonConfig.EMPTY;
 
+    /** Where automatic id ranges are recorded: ids.json beside the state file. */
+    private final Path idsFile;
+
     public ConfigStore(StateFile state, Supervisor supervisor, Launcher launcher) {
         this.state = state;
         this.supervisor = supervisor;
         this.launcher = launcher;
+        this.idsFile = state.path().resolveSibling("ids.json");
     }
 
     /** The API's document, checked. */
@@ -57,6 +67,7 @@ public final class ConfigStore {
         if (saved.isEmpty()) return;
         JsonNode doc = dev.corral.config.JsonObject.read(saved.get(), state.path().toString());
         DaemonConfig c = merged(doc, directory);
+        reserveIds(c);
         supervisor.apply(c);
         api = doc;
         running = c;
@@ -65,10 +76,17 @@ public final class ConfigStore {
     /** Checks, saves and applies a new API document; throws with every problem if it is not valid. */
     public synchronized void replace(JsonNode document) throws SpecException, IOException {
         DaemonConfig next = merged(document, directory);
-        supervisor.prepare(next);
-        state.save(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(document) + "\n");
+        List<String> reserved = reserveIds(next);
+        try {
+            supervisor.prepare(next);
+            state.save(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(document) + "\n");
+        } catch (SpecException | IOException | RuntimeException e) {
+            giveBack(next.ids(), reserved);
+            throw e;
+        }
         supervisor.apply(next);
         api = document.deepCopy();
+        releaseIds(running, next, line -> System.err.println("corral daemon: " + line));
         running = next;
     }
 
@@ -106,9 +124,16 @@ public final class ConfigStore {
         }
         try {
             DaemonConfig c = merged(api, next);
-            supervisor.apply(c);
+            List<String> reserved = reserveIds(c);
+            try {
+                supervisor.apply(c);
+            } catch (SpecException | RuntimeException e) {
+                giveBack(c.ids(), reserved);
+                throw e;
+            }
             directory.clear();
             directory.putAll(next);
+            releaseIds(running, c, report);
             running = c;
         } catch (SpecException ex) {
             ex.problems().forEach(p -> report.accept(p.toString()));
@@ -130,6 +155,85 @@ public final class ConfigStore {
             }
         }
         if (!clashes.isEmpty()) throw new SpecException(clashes);
-        return DaemonConfig.check(all, launcher);
+        return DaemonConfig.check(all, launcher, idsFile);
+    }
+
+    /**
+     * Gives every application with {@code "uidmap": "auto"} its range (the one recorded under
+     * its name, or a free one clear of every explicit map), and refuses an explicit map that
+     * overlaps a range allocated to anything else. On any problem the ranges allocated here are
+     * given back, and the problems name the JSON paths. Returns the names given a new range.
+     */
+    private static List<String> reserveIds(DaemonConfig next) throws SpecException {
+        RangeAllocator ids = next.ids();
+        List<Problem> problems = new ArrayList<>();
+        List<String> made = new ArrayList<>();
+        try {
+            for (AppDefinition d : next.applications().values()) {
+                if (d.spec().autoIds() == null) continue;
+                List<SubIdRange> uids = new ArrayList<>(), gids = new ArrayList<>();
+                for (AppDefinition o : next.applications().values()) {
+                    o.spec().uidMap().forEach(m -> uids.add(new SubIdRange(m.outside(), m.count())));
+                    o.spec().gidMap().forEach(m -> gids.add(new SubIdRange(m.outside(), m.count())));
+                }
+                boolean had = ids.find(d.name()).isPresent();
+                try {
+                    ids.allocate(d.name(), uids, gids);
+                    if (!had) made.add(d.name());
+                } catch (IdAllocationException e) {
+                    problems.add(new Problem(d.spec().labels().of("autoIds"), e.getMessage()));
+                }
+            }
+            List<RangeAllocator.Allocation> held = ids.allocations();
+            for (AppDefinition d : next.applications().values()) {
+                overlaps(d, d.spec().uidMap(), held, false, problems);
+                overlaps(d, d.spec().gidMap(), held, true, problems);
+            }
+        } catch (IdAllocationException e) {
+            problems.add(new Problem("/id_pool", e.getMessage()));
+        }
+        if (problems.isEmpty()) return made;
+        giveBack(ids, made);
+        throw new SpecException(problems);
+    }
+
+    /** Gives back ranges reserved for a configuration that was not taken after all. */
+    private static void giveBack(RangeAllocator ids, List<String> names) {
+        for (String name : names) {
+            try {
+                ids.release(name);
+            } catch (IdAllocationException ignored) {
+                // kept under its name: the next accepted configuration uses it or gives it back
+            }
+        }
+    }
+
+    private static void overlaps(AppDefinition d, List<IdMapping> maps, List<RangeAllocator.Allocation> held, boolean gid,
+                                 List<Problem> problems) {
+        String kind = gid ? "gids" : "uids";
+        for (IdMapping m : maps) {
+            for (RangeAllocator.Allocation a : held) {
+                if (a.named() && a.name().equals(d.name())) continue;
+                boolean clash = gid ? a.range().overlapsGids(m.outside(), m.count()) : a.range().overlapsUids(m.outside(), m.count());
+                if (clash) {
+                    problems.add(new Problem(m.origin(), "host " + kind + " " + m.outside() + ".." + (m.outside() + m.count() - 1)
+                            + " overlap the id range allocated to " + a.holder() + " (" + a.range().describe() + ")"));
+                }
+            }
+        }
+    }
+
+    /** Gives back the ranges of applications that had one and no longer do (removed, or given explicit maps). */
+    private static void releaseIds(DaemonConfig before, DaemonConfig after, Consumer<String> report) {
+        for (AppDefinition d : before.applications().values()) {
+            if (d.spec().autoIds() == null) continue;
+            AppDefinition now = after.applications().get(d.name());
+            if (now != null && now.spec().autoIds() != null) continue;
+            try {
+                after.ids().release(d.name());
+            } catch (IdAllocationException e) {
+                report.accept("cannot give back the id range of " + d.name() + ": " + e.getMessage());
+            }
+        }
     }
 }

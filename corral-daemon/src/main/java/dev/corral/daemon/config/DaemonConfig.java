@@ -5,10 +5,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.corral.config.AppConfig;
 import dev.corral.config.JsonObject;
+import dev.corral.ids.IdPool;
+import dev.corral.ids.IdRange;
+import dev.corral.ids.RangeAllocator;
+import dev.corral.ids.SubIdRange;
 import dev.corral.launch.Launcher;
 import dev.corral.spec.Problem;
 import dev.corral.spec.SpecException;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,11 +21,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The supervisor's whole configuration, {@code {"applications": {NAME: {...}}}}, checked: every
- * application parses and plans on this host. A document with any problem never becomes one.
+ * The supervisor's whole configuration, {@code {"applications": {NAME: {...}}, "id_pool": ...}},
+ * checked: every application parses and plans on this host. A document with any problem never
+ * becomes one.
+ *
+ * @param ids where the applications with {@code "uidmap": "auto"} get their ranges: the pool of
+ *            {@code "id_pool"} (else the daemon user's subordinate ids), recorded in the daemon's
+ *            allocation file; each such application's range is kept under its name
  */
-public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applications) {
-    public static final DaemonConfig EMPTY = new DaemonConfig(emptyDocument(), Map.of());
+public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applications, RangeAllocator ids) {
+    public static final DaemonConfig EMPTY = new DaemonConfig(emptyDocument(), Map.of(), null);
 
     public DaemonConfig {
         applications = Collections.unmodifiableMap(new LinkedHashMap<>(applications));
@@ -37,18 +47,32 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
         return check(JsonObject.read(json, source), launcher);
     }
 
+    /** {@link #check(JsonNode, Launcher, Path)} with automatic ranges in the default allocation file. */
+    public static DaemonConfig check(JsonNode document, Launcher launcher) throws SpecException {
+        return check(document, launcher, RangeAllocator.defaultStateFile());
+    }
+
     /**
      * Checks a parsed document: its shape, every application's keys, and every jail against this
      * host (a limit the host cannot give, a rootfs that is missing...). All problems at once.
      */
-    public static DaemonConfig check(JsonNode document, Launcher launcher) throws SpecException {
+    public static DaemonConfig check(JsonNode document, Launcher launcher, Path idsFile) throws SpecException {
         List<Problem> problems = new ArrayList<>();
-        Map<String, AppConfig.Application> apps = AppConfig.applications(document, problems);
+        JsonNode appsOnly = document;
+        IdPool pool = null;
+        if (document.isObject() && document.has("id_pool")) {
+            ObjectNode rest = (ObjectNode) document.deepCopy();
+            pool = idPool(rest.remove("id_pool"), problems);
+            appsOnly = rest;
+        }
+        RangeAllocator ids = new RangeAllocator(idsFile, pool);
+        Map<String, AppConfig.Application> apps = AppConfig.applications(appsOnly, problems);
         Map<String, AppDefinition> out = new LinkedHashMap<>();
         if (problems.isEmpty()) {
             for (AppConfig.Application a : apps.values()) {
                 try {
                     var spec = a.jail().build();
+                    if (spec.autoIds() != null) spec = a.jail().autoIdRange(ids, a.name()).build();
                     launcher.plan(spec);
                     out.put(a.name(), new AppDefinition(a.name(), document.get("applications").get(a.name()), spec, a.jail(),
                             a.restart(), a.stopFirst(), a.listen()));
@@ -58,6 +82,52 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
             }
         }
         if (!problems.isEmpty()) throw new SpecException(problems);
-        return new DaemonConfig(document.deepCopy(), out);
+        return new DaemonConfig(document.deepCopy(), out, ids);
+    }
+
+    /**
+     * {@code "id_pool": {"uid": [START, COUNT], "gid": [START, COUNT]}}: the host ids automatic
+     * ranges come from; each side a pair or an array of pairs; "gid" defaults to "uid".
+     */
+    private static IdPool idPool(JsonNode value, List<Problem> problems) {
+        int before = problems.size();
+        var o = JsonObject.of(value, "/id_pool", problems);
+        if (o.isEmpty()) return null;
+        List<SubIdRange> uids = ranges(o.get().raw("uid").orElse(null), o.get().pathOf("uid"), problems);
+        List<SubIdRange> gids = o.get().raw("gid").isPresent()
+                ? ranges(o.get().get("gid"), o.get().pathOf("gid"), problems) : uids;
+        if (o.get().raw("uid").isEmpty()) o.get().problemHere("missing \"uid\": [START, COUNT]");
+        o.get().finish();
+        if (problems.size() > before) return null;
+        try {
+            IdPool pool = new IdPool(uids, gids);
+            if (pool.slots() == 0) problems.add(new Problem("/id_pool", "holds no range of " + IdRange.SIZE + " ids"));
+            return pool;
+        } catch (IllegalArgumentException e) {
+            problems.add(new Problem("/id_pool", e.getMessage()));
+            return null;
+        }
+    }
+
+    private static List<SubIdRange> ranges(JsonNode v, String path, List<Problem> problems) {
+        List<SubIdRange> out = new ArrayList<>();
+        if (v == null) return out;
+        if (v.isArray() && v.size() > 0 && v.get(0).isNumber()) {
+            pair(v, path, problems).ifPresent(out::add);
+        } else if (v.isArray() && v.size() > 0) {
+            for (int i = 0; i < v.size(); i++) pair(v.get(i), path + "/" + i, problems).ifPresent(out::add);
+        } else {
+            problems.add(new Problem(path, "expected [START, COUNT] or an array of them, found " + JsonObject.describe(v)));
+        }
+        return out;
+    }
+
+    private static java.util.Optional<SubIdRange> pair(JsonNode v, String path, List<Problem> problems) {
+        if (v.isArray() && v.size() == 2 && v.get(0).canConvertToExactIntegral() && v.get(1).canConvertToExactIntegral()
+                && v.get(0).canConvertToLong() && v.get(1).canConvertToLong() && v.get(0).longValue() >= 0 && v.get(1).longValue() > 0) {
+            return java.util.Optional.of(new SubIdRange(v.get(0).longValue(), v.get(1).longValue()));
+        }
+        problems.add(new Problem(path, "expected [START, COUNT]: two whole numbers, a count of at least 1"));
+        return java.util.Optional.empty();
     }
 }
