@@ -9,6 +9,7 @@
  *                             3     plan, then control bytes, from Java (pipe)
  *                             4     events to Java (pipe)
  *                             PASS_FD_BASE.. descriptors for the program (OP_PASS_FDS)
+ *                             JOIN_FD_BASE.. namespaces to join (OP_SETNS)
  */
 #ifndef CORRAL_EXEC_H
 #define CORRAL_EXEC_H
@@ -33,6 +34,9 @@
 #define PASS_FD_BASE 100
 #define PASS_FD_MAX 64
 #define FIRST_PASSED_FD 3
+/* Namespaces to join arrive at JOIN_FD_BASE + slot, right above the passed descriptors. */
+#define JOIN_FD_BASE (PASS_FD_BASE + PASS_FD_MAX)
+#define JOIN_FD_MAX 8
 
 /* Step operations. Java's dev.corral.plan.Op holds the same numbers. */
 enum op {
@@ -68,7 +72,9 @@ enum op {
 	OP_UNSHARE = 30,      /* (hex clone flags)                     */
 	OP_CGROUP = 31,       /* monitor only: (dir, join 0|1, kill none|kill|freeze|signal, remove 0|1) */
 	OP_PASS_FDS = 32,     /* (count): PASS_FD_BASE.. become 3.., LISTEN_PID at exec */
-	OP_MAX = 32
+	OP_SETNS = 33,        /* (slot, hex CLONE_NEW* type): join JOIN_FD_BASE + slot */
+	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
+	OP_MAX = 34
 };
 
 struct step {
@@ -96,7 +102,7 @@ int report_keep_above(int lowest);
 ssize_t write_all(int fd, const void *buf, size_t len);
 
 /* steps.c */
-__attribute__((noreturn)) void run_child(const struct plan *plan, int go_fd, int status_fd);
+__attribute__((noreturn)) void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd);
 
 /* harden.c */
 int harden_step(const struct step *s, int idx);
@@ -117,7 +123,12 @@ void passed_fds_close(int n);
 void pass_fds_step(const struct step *s, int idx);
 int passed_fds(void);
 
-/* init.c */
-__attribute__((noreturn)) void run_init(pid_t app, int idx);
+/* ns.c: namespaces joined by descriptor */
+int joined_fds_check(const struct plan *plan, const char **why);
+void joined_fds_close(void);
+void setns_step(const struct step *s, int idx);
+
+/* init.c: `name` is what ps shows (corral-init as PID 1, corral-relay outside the jail's pid namespace) */
+__attribute__((noreturn)) void run_init(pid_t app, int idx, const char *name);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * PID 1 of the jail's pid namespace: reaps every zombie, forwards signals to the
  * application, and exits with the application's status (n, or 128+signal).
+ * The same loop serves as the relay that stays outside a pid (or time) namespace
+ * the jail entered after clone: such a namespace takes only the children.
  */
 #include "exec.h"
 
@@ -16,10 +18,10 @@
 #define SYS_close_range 436
 #endif
 
-void run_init(pid_t app, int idx)
+void run_init(pid_t app, int idx, const char *name)
 {
-	/* Named so that ps inside the jail says what it is. */
-	prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
+	/* Named so that ps says what it is. */
+	prctl(PR_SET_NAME, name, 0, 0, 0);
 	confine_init();
 	/*
 	 * Init keeps no descriptors: the application's streams must end when it does,

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 	}
 	/* Only stdio, our two pipes and the range of descriptors for the program may live on. */
 	syscall(SYS_close_range, EVENT_FD + 1, PASS_FD_BASE - 1, 0);
-	syscall(SYS_close_range, PASS_FD_BASE + PASS_FD_MAX, ~0U, 0);
+	syscall(SYS_close_range, JOIN_FD_BASE + JOIN_FD_MAX, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
 	pid_t caller = getppid();
 	/*
@@ -101,6 +101,9 @@ int main(int argc, char **argv)
 	int passed = passed_fds_check(&plan, &why);
 	if (passed < 0)
 		monitor_fail(-passed, why);
+	int joined = joined_fds_check(&plan, &why);
+	if (joined < 0)
+		monitor_fail(-joined, why);
 	int cgroups = cgroup_collect(&plan);
 	if (cgroups < 0)
 		monitor_fail(EINVAL, "plan: bad cgroup list");
@@ -113,8 +116,8 @@ int main(int argc, char **argv)
 	sigdelset(&mask, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	int go[2], st[2];
-	if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
+	int go[2], st[2], ready[2];
+	if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
 		monitor_fail(errno, "set up pipes");
 
 	struct clone_args_ ca = { .flags = plan.clone_flags, .exit_signal = SIGCHLD };
@@ -127,12 +130,16 @@ int main(int argc, char **argv)
 		close(sfd);
 		close(go[1]);
 		close(st[0]);
+		close(ready[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		run_child(&plan, go[0], st[1]);
+		run_child(&plan, go[0], ready[1], st[1]);
 	}
 	close(go[0]);
 	close(st[1]);
+	close(ready[1]);
 	passed_fds_close(passed);
+	if (joined > 0)
+		joined_fds_close();
 	/* The application's streams belong to it alone. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
@@ -152,7 +159,19 @@ int main(int argc, char **argv)
 			_exit(125);
 		}
 	}
-	event("PID %d", child);
+	/*
+	 * The child reports ready once it has joined and created its namespaces (a new
+	 * user namespace may come after joins); only then can Java write its id maps. If
+	 * it fails first, there is no PID to report: its error and exit follow below.
+	 */
+	char r = 0;
+	ssize_t rn;
+	do
+		rn = read(ready[0], &r, 1);
+	while (rn < 0 && errno == EINTR);
+	if (rn == 1 && r == 'R')
+		event("PID %d", child);
+	close(ready[0]);
 
 	char report[4096];
 	size_t rlen = 0;

@@ -32,8 +32,15 @@ static uint64_t num(const char *s, int idx)
 	return v;
 }
 
-static void wait_go(int go_fd, int idx)
+/*
+ * Tells the monitor that the namespaces are in place (the steps before this one join
+ * and create them), so the id maps can be written, then waits for "go".
+ */
+static void wait_go(int go_fd, int ready_fd, int idx)
 {
+	if (write_all(ready_fd, "R", 1) != 1)
+		_exit(125); /* the monitor is gone */
+	close(ready_fd);
 	char c = 0;
 	ssize_t n;
 	do
@@ -137,7 +144,25 @@ static void rearm_death_signal(int idx)
 		fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
 }
 
-void run_child(const struct plan *plan, int go_fd, int status_fd)
+/*
+ * Forks; the parent stays behind and runs `name` (init's loop: forwards signals, reaps,
+ * exits with the child's status); the child continues the plan.
+ */
+static void fork_keeper(int idx, int status_fd, pid_t *parent, const char *name)
+{
+	pid_t app = fork();
+	if (app < 0)
+		fail_step(idx, errno, "fork");
+	if (app > 0) {
+		close(status_fd);
+		run_init(app, idx, name);
+	}
+	*parent = getppid(); /* 0 when the parent is outside this pid namespace */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
+}
+
+void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd)
 {
 	report_init(status_fd);
 	pid_t parent = getppid();
@@ -146,7 +171,7 @@ void run_child(const struct plan *plan, int go_fd, int status_fd)
 		int idx = (int)i;
 		switch (s->op) {
 		case OP_WAIT_GO:
-			wait_go(go_fd, idx);
+			wait_go(go_fd, ready_fd, idx);
 			break;
 		case OP_SETHOSTNAME:
 			if (sethostname(s->argv[0], strlen(s->argv[0])) < 0)
@@ -155,19 +180,16 @@ void run_child(const struct plan *plan, int go_fd, int status_fd)
 		case OP_LO_UP:
 			lo_up(idx);
 			break;
-		case OP_FORK_INIT: {
-			pid_t app = fork();
-			if (app < 0)
-				fail_step(idx, errno, "fork");
-			if (app > 0) {
-				close(status_fd);
-				run_init(app, idx);
-			}
-			parent = getppid();
-			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-				fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
+		case OP_FORK_INIT:
+			fork_keeper(idx, status_fd, &parent, "corral-init");
 			break;
-		}
+		case OP_FORK_RELAY:
+			/* A pid or time namespace entered after clone takes only the children. */
+			fork_keeper(idx, status_fd, &parent, "corral-relay");
+			break;
+		case OP_SETNS:
+			setns_step(s, idx);
+			break;
 		case OP_TAKE_TERMINAL:
 			take_terminal(idx);
 			break;

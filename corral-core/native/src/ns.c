@@ -1,0 +1,104 @@
+/*
+ * Namespaces the jail joins (OCI's namespaces[].path).
+ *
+ * Java opens each path, checks with the kernel that it is a namespace of the
+ * planned type, and spawns the monitor with it at JOIN_FD_BASE + slot. The
+ * monitor checks that every slot the plan names is there, closes the rest of the
+ * range, and drops its own copies once the jail is cloned: the monitor itself
+ * never enters a jail's namespace. In the jail, OP_SETNS joins one and closes it.
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* The slot of an OP_SETNS step, or -1. */
+static int slot_of(const struct step *s)
+{
+	uint64_t n;
+	if (parse_u64(s->argv[0], &n) < 0 || n >= JOIN_FD_MAX)
+		return -1;
+	return (int)n;
+}
+
+/* The type of an OP_SETNS step: exactly one CLONE_NEW* flag (0 would let setns take any), or 0. */
+static int type_of(const struct step *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long t = strtoull(s->argv[1], &end, 16);
+	if (errno || *end != '\0' || end == s->argv[1])
+		return 0;
+	switch (t) {
+	case CLONE_NEWUSER: case CLONE_NEWNS: case CLONE_NEWPID: case CLONE_NEWNET:
+	case CLONE_NEWUTS: case CLONE_NEWIPC: case CLONE_NEWCGROUP: case CLONE_NEWTIME:
+		return (int)t;
+	}
+	return 0;
+}
+
+/*
+ * Monitor, before clone: how many namespaces the plan joins (0 for none), each slot
+ * used once and open, or -errno. Closes whatever else sits in the range.
+ */
+int joined_fds_check(const struct plan *plan, const char **why)
+{
+	unsigned used = 0;
+	int n = 0;
+	for (size_t i = 0; i < plan->nsteps; i++) {
+		const struct step *s = &plan->steps[i];
+		if (s->op != OP_SETNS)
+			continue;
+		int slot = slot_of(s);
+		if (slot < 0 || !type_of(s))
+			return *why = "plan: bad namespace to join", -EINVAL;
+		if (used & 1u << slot)
+			return *why = "plan: a namespace descriptor is joined twice", -EINVAL;
+		if (fcntl(JOIN_FD_BASE + slot, F_GETFD) < 0)
+			return *why = "a namespace to join is missing", -EBADF;
+		used |= 1u << slot;
+		n++;
+	}
+	for (int slot = 0; slot < JOIN_FD_MAX; slot++)
+		if (!(used & 1u << slot))
+			close(JOIN_FD_BASE + slot);
+	return n;
+}
+
+/* Monitor, after clone: the jail has its own copies. */
+void joined_fds_close(void)
+{
+	syscall(SYS_close_range, JOIN_FD_BASE, JOIN_FD_BASE + JOIN_FD_MAX - 1, 0);
+}
+
+void setns_step(const struct step *s, int idx)
+{
+	int slot = slot_of(s), type = type_of(s);
+	if (slot < 0 || !type)
+		fail_step(idx, EINVAL, "bad namespace to join %s %s", s->argv[0], s->argv[1]);
+	/*
+	 * Root of a joined user namespace may ptrace a dumpable process that has joined it,
+	 * and this one still holds the host's mounts and descriptors. Not dumpable, it needs
+	 * CAP_SYS_PTRACE over the user namespace its memory came from: the host's. exec of
+	 * the program makes it dumpable again.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail_step(idx, errno, "prctl(PR_SET_DUMPABLE)");
+	int fd = JOIN_FD_BASE + slot;
+	/* With the type given, the kernel checks it again: the descriptor cannot be another kind. */
+	if (setns(fd, type) < 0)
+		fail_step(idx, errno, "setns");
+	close(fd);
+}
