@@ -53,6 +53,7 @@ import java.util.Set;
 public final class JailBuilder {
     private final List<String> command = new ArrayList<>();
     private final Set<Namespace> namespaces = EnumSet.complementOf(EnumSet.of(Namespace.TIME));
+    private final Map<Namespace, String> joins = new java.util.EnumMap<>(Namespace.class);
     private boolean timeNamespaceDefault = true;
     private final List<IdMapping> uidMap = new ArrayList<>();
     private final List<IdMapping> gidMap = new ArrayList<>();
@@ -102,25 +103,48 @@ public final class JailBuilder {
         return this;
     }
 
-    /** Unshares {@code ns} (the default for every namespace). */
+    /** Unshares {@code ns} (the default for every namespace), instead of joining one. */
     public JailBuilder unshare(Namespace ns) {
         namespaces.add(ns);
+        joins.remove(ns);
         if (ns == Namespace.TIME) timeNamespaceDefault = false;
         return this;
     }
 
-    /** Keeps the caller's {@code ns}. */
+    /** Keeps the caller's {@code ns}, instead of unsharing or joining one. */
     public JailBuilder share(Namespace ns) {
         namespaces.remove(ns);
+        joins.remove(ns);
         if (ns == Namespace.TIME) timeNamespaceDefault = false;
         return this;
     }
 
-    /** Replaces the set of unshared namespaces. */
+    /** Replaces the set of unshared namespaces; those in {@code set} are no longer joined. */
     public JailBuilder namespaces(Set<Namespace> set) {
         namespaces.clear();
         namespaces.addAll(set);
+        set.forEach(joins::remove);
         timeNamespaceDefault = false;
+        return this;
+    }
+
+    /**
+     * Joins the existing namespace at {@code path} instead of unsharing {@code ns}: a
+     * {@code /proc/PID/ns/} file or a bind mount of one, such as {@code /run/netns/NAME} made by
+     * {@code ip netns add} (OCI's {@code namespaces[].path}). The path must be a namespace of
+     * that type, which is checked before anything starts.
+     *
+     * <p>The jail joins before it creates its new namespaces (the user namespace first), so a
+     * jail with a new user namespace may join namespaces of the host's. The program cannot
+     * administer those (it has no capability over them), and only root may join them: anyone
+     * else joins, with {@code join(USER, ...)}, the user namespace that owns them too. A joined
+     * pid or time namespace takes only children, so the jail's first process stays outside
+     * it, relaying signals and the exit status, like a new pid namespace made after joins.
+     */
+    public JailBuilder join(Namespace ns, String path) {
+        joins.put(Objects.requireNonNull(ns), Objects.requireNonNull(path));
+        namespaces.remove(ns);
+        if (ns == Namespace.TIME) timeNamespaceDefault = false;
         return this;
     }
 
@@ -434,7 +458,7 @@ public final class JailBuilder {
         Set<Namespace> ns = EnumSet.noneOf(Namespace.class);
         ns.addAll(namespaces);
         if (timeNamespaceDefault && Launcher.kernelHasTimeNamespace()) ns.add(Namespace.TIME);
-        return new JailSpec(command, ns, uidMap, gidMap, rootfs, automount, mounts, hostname,
+        return new JailSpec(command, ns, joins, uidMap, gidMap, rootfs, automount, mounts, hostname,
                 workingDirectory, environment, clearEnvironment, uid, gid, user, group, init,
                 takeTerminal, new Hardening(capabilities, noNewPrivs, seccomp, allowUserns, rlimits, newSession,
                         procHidepid), new CgroupSpec(cgroupMode, cgroupPath, limits),

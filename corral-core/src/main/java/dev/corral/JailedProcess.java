@@ -13,12 +13,15 @@ import java.util.Optional;
  * the whole jail) and {@link #onExit()}.
  *
  * <p>{@link #pid()} is the host pid of corral's monitor process, the direct child of this JVM;
- * {@link #jailPid()} is the host pid of the jail's first process (its PID 1).
+ * {@link #jailPid()} is the host pid of the jail's first process (its PID 1). A jail that joins
+ * namespaces and has a pid or time namespace enters it after clone, which takes only children:
+ * its first process is then a relay outside, the parent of the PID 1 (or, for a joined pid
+ * namespace, of the program).
  */
 public abstract class JailedProcess extends Process {
     protected JailedProcess() {}
 
-    /** Host pid of the jail's first process (init, or the program when it is PID 1). */
+    /** Host pid of the jail's first process (init, the program when it is PID 1, or the relay). */
     public abstract long jailPid();
 
     /** The plan this jail was set up with. */

@@ -245,6 +245,7 @@ public final class AppConfig {
         }
 
         private void isolation(JsonObject iso) {
+            Set<Namespace> unsharedExplicitly = EnumSet.noneOf(Namespace.class);
             iso.object("namespaces").ifPresent(ns -> {
                 Set<Namespace> unshared = EnumSet.noneOf(Namespace.class);
                 for (var e : ns.entries()) {
@@ -259,8 +260,10 @@ public final class AppConfig {
                     }
                 }
                 b.namespaces(unshared);
+                unsharedExplicitly.addAll(unshared);
             });
             label("namespaces", iso.pathOf("namespaces"));
+            iso.object("join").ifPresent(join -> join(join, unsharedExplicitly));
             if (!autoIdRange(iso)) {
                 for (JsonObject m : iso.objects("uidmap")) idMap(m).ifPresent(b::uidMap);
                 for (JsonObject m : iso.objects("gidmap")) idMap(m).ifPresent(b::gidMap);
@@ -299,9 +302,30 @@ public final class AppConfig {
                 c.finish();
                 label("cgroupPath", c.pathOf("path"));
             });
-            iso.unsupported("join", "joining existing namespaces is not implemented yet");
             iso.unsupported("setns_socket", "setns sockets belong to the supervisor daemon");
             iso.finish();
+        }
+
+        /**
+         * {"network": "/run/netns/blue", "ipc": "/proc/123/ns/ipc"}: existing namespaces to join
+         * (OCI's namespaces[].path), keyed as in "namespaces". A type set to true there cannot be
+         * joined too; without "namespaces", joining one leaves the others new.
+         */
+        private void join(JsonObject join, Set<Namespace> unshared) {
+            for (var e : join.entries()) {
+                Optional<Namespace> n = Namespace.parse(e.getKey());
+                if (n.isEmpty()) {
+                    join.problem(e.getKey(), "unknown namespace; expected one of credential (user), mount, pid, "
+                            + "network, uname (uts), ipc, cgroup, time");
+                } else if (!e.getValue().isTextual()) {
+                    join.problem(e.getKey(), "expected the path of a namespace file, found " + JsonObject.describe(e.getValue()));
+                } else if (unshared.contains(n.get())) {
+                    join.problem(e.getKey(), "\"namespaces\" makes this namespace new; a jail joins a namespace or creates one");
+                } else {
+                    b.join(n.get(), e.getValue().textValue());
+                }
+                label("join." + n.map(Namespace::userName).orElse(e.getKey()), join.pathOf(e.getKey()));
+            }
         }
 
         /**

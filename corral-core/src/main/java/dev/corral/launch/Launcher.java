@@ -14,10 +14,12 @@ import dev.corral.ids.IdAllocationException;
 import dev.corral.ids.IdRange;
 import dev.corral.ids.RangeAllocator;
 import dev.corral.spec.AutoIdRange;
+import dev.corral.plan.NamespaceFile;
 import dev.corral.spec.JailSpec;
 import dev.corral.spec.Namespace;
 import dev.corral.spec.SpecException;
 import dev.corral.sys.Libc;
+import dev.corral.sys.NamespaceFiles;
 import dev.corral.sys.NativeException;
 
 import java.io.IOException;
@@ -44,8 +46,10 @@ public final class Launcher {
     private static final int HIGH_FD = 10;
     /** Where the executor takes the program's passed descriptors (PASS_FD_BASE in exec.h). */
     static final int PASS_FD_BASE = 100;
-    /** Passed descriptors are copied at or above this first, clear of every target of a dup2. */
-    private static final int PASS_FD_SOURCE = PASS_FD_BASE + Planner.MAX_PASSED_SOCKETS;
+    /** Where it takes the namespaces to join, one slot per type (JOIN_FD_BASE, JOIN_FD_MAX). */
+    static final int JOIN_FD_BASE = PASS_FD_BASE + Planner.MAX_PASSED_SOCKETS, JOIN_FD_MAX = 8;
+    /** Descriptors for those ranges are copied at or above this first, clear of every target of a dup2. */
+    private static final int SOURCE_FD = JOIN_FD_BASE + JOIN_FD_MAX;
 
     private final HostView host;
     private final Executor executor;
@@ -162,6 +166,9 @@ public final class Launcher {
             int[] passed = passedFds(plan, childEnds);
             from = concat(from, passed);
             to = concat(to, IntStream.range(0, passed.length).map(i -> PASS_FD_BASE + i).toArray());
+            int[] joined = joinedFds(plan, childEnds);
+            from = concat(from, joined);
+            to = concat(to, IntStream.range(0, joined.length).map(i -> JOIN_FD_BASE + i).toArray());
             int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
             closeAll(childEnds);
             List<Step> steps = stepsFor(plan, cgroup);
@@ -174,18 +181,53 @@ public final class Launcher {
             closeAll(childEnds);
             closeAll(parentEnds);
             throw new JailSetupException("cannot start the executor: " + e.getMessage(), e.errno(), 125);
+        } catch (JailSetupException e) {
+            closeAll(childEnds);
+            closeAll(parentEnds);
+            throw e;
         }
     }
 
     /**
-     * Copies of the descriptors to pass, at or above PASS_FD_SOURCE: a caller's descriptor may
+     * The namespaces to join, opened now and checked again to be of their type (the path may
+     * have changed since the plan was made), at or above SOURCE_FD. Every one opened is in
+     * {@code childEnds}, to be closed once the executor has its copies.
+     */
+    private static int[] joinedFds(LaunchPlan plan, List<Integer> childEnds) throws JailSetupException, NativeException {
+        if (plan.joins().size() > JOIN_FD_MAX) throw new IllegalArgumentException("more namespaces to join than types");
+        int[] copies = new int[plan.joins().size()];
+        for (int i = 0; i < copies.length; i++) {
+            LaunchPlan.Join j = plan.joins().get(i);
+            int fd;
+            long type;
+            try {
+                fd = NamespaceFiles.open(j.path());
+                childEnds.add(fd);
+                type = NamespaceFiles.type(fd);
+            } catch (NativeException e) {
+                throw new JailSetupException(j.where() + ": " + j.path() + ": " + LocalHost.problemOf(e), e.errno(), 125);
+            }
+            if (type != j.namespace().cloneFlag()) {
+                String actual = Namespace.ofCloneFlag(type).map(ns -> NamespaceFile.mismatch(j.path(), j.namespace(), ns))
+                        .orElse(j.path() + " is not a " + j.namespace().displayName() + " namespace");
+                throw new JailSetupException(j.where() + ": " + actual, 22 /* EINVAL */, 125);
+            }
+            copies[i] = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, SOURCE_FD);
+            if (copies[i] < 0) throw new NativeException("pass namespace " + j.path(), Libc.errno());
+            childEnds.add(copies[i]);
+        }
+        return copies;
+    }
+
+    /**
+     * Copies of the descriptors to pass, at or above SOURCE_FD: a caller's descriptor may
      * have any number, and one in PASS_FD_BASE.. would be overwritten by an earlier dup2.
      */
     private static int[] passedFds(LaunchPlan plan, List<Integer> childEnds) throws NativeException {
         int[] copies = new int[plan.passedFds().size()];
         for (int i = 0; i < copies.length; i++) {
             int fd = plan.passedFds().get(i);
-            copies[i] = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, PASS_FD_SOURCE);
+            copies[i] = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, SOURCE_FD);
             if (copies[i] < 0) throw new NativeException("pass listening socket (fd " + fd + ")", Libc.errno());
             childEnds.add(copies[i]);
         }

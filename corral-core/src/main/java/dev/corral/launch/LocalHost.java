@@ -3,6 +3,10 @@ package dev.corral.launch;
 import dev.corral.ids.SubIdRange;
 import dev.corral.ids.SubIds;
 import dev.corral.plan.HostView;
+import dev.corral.plan.NamespaceFile;
+import dev.corral.spec.Namespace;
+import dev.corral.sys.NamespaceFiles;
+import dev.corral.sys.NativeException;
 import dev.corral.sys.Libc;
 
 import java.io.IOException;
@@ -129,6 +133,42 @@ public final class LocalHost implements HostView {
         } catch (IOException | java.io.UncheckedIOException e) {
             return Optional.empty();
         }
+    }
+
+    @Override
+    public NamespaceFile namespaceFile(String path) {
+        int fd;
+        try {
+            fd = NamespaceFiles.open(path);
+        } catch (NativeException e) {
+            return NamespaceFile.not(problemOf(e));
+        }
+        try {
+            NamespaceFiles.Info info = NamespaceFiles.info(fd);
+            Optional<Namespace> type = Namespace.ofCloneFlag(info.type());
+            if (type.isEmpty()) return NamespaceFile.not("a namespace of a type corral does not know (0x" + Long.toHexString(info.type()) + ")");
+            boolean callers;
+            try {
+                callers = info.id().equals(NamespaceFiles.callers(type.get().procName()));
+            } catch (IOException e) {
+                callers = false;
+            }
+            return NamespaceFile.of(type.get(), info.id(), info.owners(), callers);
+        } catch (NativeException e) {
+            return NamespaceFile.not(problemOf(e));
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /** Why a path cannot be joined, in words. */
+    static String problemOf(NativeException e) {
+        return switch (e.errno()) {
+            case 2 -> "no such file";
+            case NamespaceFiles.ENOTTY -> "not a namespace file";
+            case 13 -> "permission denied";
+            default -> e.getMessage();
+        };
     }
 
     /** The caller's login name from /etc/passwd (subuid files may name users either way). */

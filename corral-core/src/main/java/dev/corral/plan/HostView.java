@@ -51,4 +51,7 @@ public interface HostView {
 
     /** A small text file of the host (for /etc/passwd of a rootfs), if readable. */
     Optional<String> readFile(String path);
+
+    /** What the kernel says of a path to join: a namespace of some type, or why it is none. */
+    NamespaceFile namespaceFile(String path);
 }

@@ -77,9 +77,14 @@ public final class Planner {
         LaunchPlan plan() throws SpecException {
             checkCommand();
             checkNamespaces();
+            List<LaunchPlan.Join> joins = checkJoins();
             IdMapPlan maps = planIdMaps();
             String root = checkRootfs();
+            // With joins, the clone makes no namespace: the process joins first, then unshares.
+            boolean late = !spec.joins().isEmpty();
+            if (late) planJoins(joins);
             steps.add(Step.of(Op.WAIT_GO, "wait until the id maps are written"));
+            if (late) planRelay();
             CgroupPlan cgroup = spec.cgroup().effectiveMode() == CgroupSpec.Mode.NONE ? null
                     : CgroupPlanner.plan(spec.cgroup(), host.cgroups(), spec.labels(), problems).orElse(null);
             if (spec.unshares(Namespace.CGROUP)) {
@@ -92,9 +97,17 @@ public final class Planner {
                 // cover; files it creates (mount points) need an owner that exists inside.
                 steps.add(Step.of(Op.SETGID, "become gid 0 of the new user namespace", "0"));
                 steps.add(Step.of(Op.SETUID, "become uid 0 of the new user namespace", "0"));
+            } else if (spec.joins(Namespace.USER) && spec.unshares(Namespace.MOUNT)) {
+                // The same for a joined user namespace, whose maps corral cannot know: the kernel
+                // refuses (EINVAL) if its 0 is unmapped.
+                steps.add(Step.of(Op.SETGID, "become gid 0 of the joined user namespace", "0"));
+                steps.add(Step.of(Op.SETUID, "become uid 0 of the joined user namespace", "0"));
             }
             if (spec.unshares(Namespace.MOUNT)) planFilesystem(root);
-            else if (!spec.mounts().isEmpty()) problem(at("mounts"), "mounts need the mount namespace");
+            else if (!spec.mounts().isEmpty()) {
+                problem(at("mounts"), spec.joins(Namespace.MOUNT) ? "mounts need a new mount namespace, not a joined one"
+                        : "mounts need the mount namespace");
+            }
             planUts();
             if (spec.unshares(Namespace.NET)) steps.add(Step.of(Op.LO_UP, "bring up the loopback interface lo"));
             if (spec.init() && spec.unshares(Namespace.PID)) {
@@ -133,15 +146,20 @@ public final class Planner {
             planExec();
             if (!problems.isEmpty()) throw new SpecException(problems);
             List<String> names = new ArrayList<>();
-            long flags = 0;
             for (Namespace ns : Namespace.values()) {
-                if (spec.unshares(ns) && ns != Namespace.CGROUP) {
-                    flags |= ns.cloneFlag();
-                    names.add(ns.userName());
-                }
+                if (spec.unshares(ns) && ns != Namespace.CGROUP) names.add(ns.userName());
             }
             List<Integer> passedFds = spec.passedSockets().stream().map(PassedSocket::fd).toList();
-            return new LaunchPlan(flags, names, maps, cgroup, steps, passedFds);
+            return new LaunchPlan(late ? 0 : newNamespaceFlags(), names, maps, cgroup, steps, passedFds, joins);
+        }
+
+        /** The namespaces the jail creates at once: all but cgroup, which waits for the jail's cgroup. */
+        private long newNamespaceFlags() {
+            long flags = 0;
+            for (Namespace ns : Namespace.values()) {
+                if (spec.unshares(ns) && ns != Namespace.CGROUP) flags |= ns.cloneFlag();
+            }
+            return flags;
         }
 
         private void checkCommand() {
@@ -155,10 +173,116 @@ public final class Planner {
 
         private void checkNamespaces() {
             boolean anyOther = spec.namespaces().stream().anyMatch(ns -> ns != Namespace.USER);
-            if (!spec.unshares(Namespace.USER) && anyOther && host.euid() != 0) {
+            // Inside a joined user namespace the jail has every capability, as in a new one.
+            boolean ownUserns = spec.unshares(Namespace.USER) || spec.joins(Namespace.USER);
+            if (!ownUserns && anyOther && host.euid() != 0) {
                 problem(at("namespaces"), "creating namespaces without a user namespace needs root"
                         + " (CAP_SYS_ADMIN); keep the user namespace or run as root");
             }
+        }
+
+        // ---- joined namespaces ------------------------------------------------------------------
+
+        /**
+         * The namespaces to join, the user namespace first (it owns the others), each checked
+         * with the kernel (through the host view) to be a namespace of its type.
+         */
+        private List<LaunchPlan.Join> checkJoins() {
+            List<LaunchPlan.Join> joins = new ArrayList<>();
+            Map<Namespace, NamespaceFile> files = new LinkedHashMap<>();
+            for (Namespace ns : Namespace.values()) { // USER comes first
+                String path = spec.joins().get(ns);
+                if (path == null) continue;
+                String where = at("join." + ns.userName());
+                if (spec.unshares(ns)) {
+                    problem(where, "the " + ns.displayName() + " namespace is both joined and new;"
+                            + " a jail joins a namespace or creates one");
+                    continue;
+                }
+                if (!path.startsWith("/") || path.indexOf('\0') >= 0) {
+                    problem(where, "must be an absolute path: " + path);
+                    continue;
+                }
+                NamespaceFile f = host.namespaceFile(path);
+                if (f.problem() != null) {
+                    problem(where, path + ": " + f.problem() + " (" + NamespaceFile.expected(ns) + ")");
+                } else if (f.type() != ns) {
+                    problem(where, NamespaceFile.mismatch(path, ns, f.type()));
+                } else if (ns == Namespace.USER && f.callers()) {
+                    // The kernel refuses (EINVAL) to enter the user namespace one is in.
+                    problem(where, path + " is the caller's own user namespace: share it instead of joining it");
+                } else {
+                    files.put(ns, f);
+                    joins.add(new LaunchPlan.Join(ns, path, where));
+                }
+            }
+            checkJoinOwners(files);
+            return joins;
+        }
+
+        /**
+         * setns wants CAP_SYS_ADMIN over the user namespace that owns the target, and in the
+         * caller's own. Root has both until it joins a user namespace; after that, only over what
+         * that namespace owns. Anyone else has neither until it joins the owning user namespace.
+         */
+        private void checkJoinOwners(Map<Namespace, NamespaceFile> files) {
+            NamespaceFile user = files.get(Namespace.USER);
+            for (var e : files.entrySet()) {
+                Namespace ns = e.getKey();
+                if (ns == Namespace.USER) continue;
+                String where = at("join." + ns.userName()), path = spec.joins().get(ns);
+                if (user != null && !e.getValue().owners().contains(user.id())) {
+                    problem(where, path + " belongs to another user namespace than the joined one ("
+                            + spec.joins().get(Namespace.USER) + "): once in that, a jail can join only what it owns"
+                            + " (the kernel wants CAP_SYS_ADMIN over the owner of what it joins)");
+                } else if (user == null && host.euid() != 0) {
+                    problem(where, "joining a namespace needs root, or also joining the user namespace that owns it"
+                            + " (the kernel wants CAP_SYS_ADMIN over that)");
+                }
+            }
+        }
+
+        /**
+         * Before "go", in a process cloned into no new namespace: drop the caller's groups
+         * (a joined user namespace may deny setgroups later), join, then create the new
+         * namespaces. The order is the kernel's: from inside a new user namespace nothing
+         * outside it can be joined, and after joining a user namespace only what it owns.
+         */
+        private void planJoins(List<LaunchPlan.Join> joins) {
+            if (spec.joins(Namespace.USER) && host.euid() == 0) {
+                steps.add(new Step(Op.SETGROUPS, List.of(), "drop the caller's supplementary groups before joining"
+                        + " the user namespace (it may deny setgroups)"));
+            }
+            for (int i = 0; i < joins.size(); i++) {
+                LaunchPlan.Join j = joins.get(i);
+                String words = "join the " + j.namespace().displayName() + " namespace " + j.path();
+                if (i == 0) {
+                    words += j.namespace() == Namespace.USER ? " (first, as it owns the others; " : " (";
+                    words += "not dumpable from here on: nothing in a joined namespace can ptrace the setup)";
+                }
+                steps.add(Step.of(Op.SETNS, words, String.valueOf(i), Long.toHexString(j.namespace().cloneFlag())));
+            }
+            long flags = newNamespaceFlags();
+            if (flags != 0) {
+                List<String> names = new ArrayList<>();
+                for (Namespace ns : Namespace.values()) {
+                    if (spec.unshares(ns) && ns != Namespace.CGROUP) names.add(ns.userName());
+                }
+                steps.add(Step.of(Op.UNSHARE, "create the new namespaces " + String.join(", ", names)
+                        + " (after the joins: from a new user namespace none would be allowed)", Long.toHexString(flags)));
+            }
+        }
+
+        /** A pid or time namespace joined or created after clone takes only the children. */
+        private void planRelay() {
+            List<String> which = new ArrayList<>();
+            for (Namespace ns : List.of(Namespace.PID, Namespace.TIME)) {
+                if (spec.unshares(ns) || spec.joins(ns)) which.add(ns.userName());
+            }
+            if (which.isEmpty()) return;
+            steps.add(Step.of(Op.FORK_RELAY, "fork into the " + String.join(" and ", which) + " namespace"
+                    + (which.size() > 1 ? "s" : "") + ": a relay stays outside (forwards signals, passes on the exit"
+                    + " status), the child carries on inside"));
         }
 
         // ---- identity -------------------------------------------------------------------------
@@ -167,14 +291,19 @@ public final class Planner {
             if (spec.autoIds() != null) {
                 // The launcher replaces an automatic range by the allocated maps before planning.
                 String where = at("autoIds");
-                if (!spec.unshares(Namespace.USER)) problem(where, "an automatic id range needs the user namespace");
+                if (!spec.unshares(Namespace.USER)) {
+                    problem(where, spec.joins(Namespace.USER) ? "an automatic id range needs a new user namespace"
+                            + " (a joined one has its own maps)" : "an automatic id range needs the user namespace");
+                }
                 else if (!spec.uidMap().isEmpty() || !spec.gidMap().isEmpty()) {
                     problem(where, "an automatic id range replaces the uid and gid maps: give one or the other");
                 } else problem(where, "the automatic id range is not allocated yet (plan through dev.corral.launch.Launcher)");
             }
             if (!spec.unshares(Namespace.USER)) {
-                if (!spec.uidMap().isEmpty()) problem(at("uidMap"), "id maps need the user namespace");
-                if (!spec.gidMap().isEmpty()) problem(at("gidMap"), "id maps need the user namespace");
+                String why = spec.joins(Namespace.USER) ? "id maps need a new user namespace (a joined one has its own)"
+                        : "id maps need the user namespace";
+                if (!spec.uidMap().isEmpty()) problem(at("uidMap"), why);
+                if (!spec.gidMap().isEmpty()) problem(at("gidMap"), why);
                 return null;
             }
             List<IdMapping> uid = spec.uidMap().isEmpty()
@@ -256,7 +385,13 @@ public final class Planner {
                 if (g.isEmpty()) problem(at("group"), "no group \"" + spec.group() + "\" in " + passwdRoot + "/etc/group");
                 else if (gid == null) gid = g.get();
             }
-            if (!userns) {
+            boolean joinedUserns = spec.joins(Namespace.USER);
+            if (joinedUserns) {
+                // Root of the joined namespace by default, as nsenter does; its maps are its own, so
+                // the kernel checks that the ids are mapped (EINVAL otherwise).
+                if (uid == null) uid = 0L;
+                if (gid == null) gid = 0L;
+            } else if (!userns) {
                 if ((uid != null && uid != host.euid()) || (gid != null && gid != host.egid())) {
                     if (host.euid() != 0) problem(at("uid"), "switching to another user without a user namespace needs root");
                 }
@@ -274,7 +409,15 @@ public final class Planner {
             if (uid < 0 || uid > IdMapping.MAX_ID) problem(at("uid"), "out of range: " + uid);
             if (gid < 0 || gid > IdMapping.MAX_ID) problem(at("gid"), "out of range: " + gid);
             boolean canSetgroups = !userns || !maps.denySetgroups();
-            if (canSetgroups) {
+            if (joinedUserns) {
+                // The caller's groups were dropped before joining (as root); a joined namespace
+                // may deny setgroups, so it is asked only for groups the spec names.
+                groups.remove(gid);
+                if (!groups.isEmpty()) {
+                    steps.add(new Step(Op.SETGROUPS, groups.stream().map(String::valueOf).toList(),
+                            "set supplementary groups " + groups));
+                }
+            } else if (canSetgroups) {
                 groups.remove(gid);
                 steps.add(new Step(Op.SETGROUPS, groups.stream().map(String::valueOf).toList(),
                         groups.isEmpty() ? "drop supplementary groups" : "set supplementary groups " + groups));
@@ -395,7 +538,8 @@ public final class Planner {
             if (rootfs == null) return null;
             String where = at("rootfs");
             if (!spec.unshares(Namespace.MOUNT)) {
-                problem(where, "a rootfs needs the mount namespace");
+                problem(where, spec.joins(Namespace.MOUNT) ? "a rootfs needs a new mount namespace, not a joined one"
+                        : "a rootfs needs the mount namespace");
                 return null;
             }
             if (!rootfs.startsWith("/")) {
@@ -496,9 +640,15 @@ public final class Planner {
             return maps.uid().stream().anyMatch(m -> m.coversInside(0)) && maps.gid().stream().anyMatch(m -> m.coversInside(0));
         }
 
-        /** A fresh /proc can be mounted: the kernel refuses one in a user namespace without its own pid namespace. */
+        /**
+         * A fresh /proc can be mounted: the kernel wants CAP_SYS_ADMIN over the user namespace
+         * that owns the pid namespace, which a jail in its own (new or joined) user namespace has
+         * only for a new pid namespace, or for one joined along with its user namespace.
+         */
         private boolean ownsProc() {
-            return spec.unshares(Namespace.PID) || !spec.unshares(Namespace.USER);
+            if (spec.unshares(Namespace.PID)) return true;
+            if (spec.joins(Namespace.USER)) return spec.joins(Namespace.PID);
+            return !spec.unshares(Namespace.USER);
         }
 
         private int slot() {
@@ -624,7 +774,9 @@ public final class Planner {
             String name = spec.hostname();
             if (name == null) return;
             if (!spec.unshares(Namespace.UTS)) {
-                problem(at("hostname"), "setting the hostname needs the uts namespace");
+                problem(at("hostname"), spec.joins(Namespace.UTS)
+                        ? "setting the hostname needs a new uts namespace (it would rename the joined one)"
+                        : "setting the hostname needs the uts namespace");
                 return;
             }
             int bytes = name.getBytes(StandardCharsets.UTF_8).length;

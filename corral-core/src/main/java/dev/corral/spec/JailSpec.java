@@ -12,7 +12,10 @@ import java.util.Set;
  * host it runs on.
  *
  * @param command        argv; the first element is the program, looked up on the jail's PATH
- * @param namespaces     namespaces to unshare; the rest are shared with the caller
+ * @param namespaces     namespaces to unshare; the rest are shared with the caller, or joined
+ * @param joins          existing namespaces to join, by path (a /proc/PID/ns file or a bind mount
+ *                       of one, such as /run/netns/NAME: OCI's namespaces[].path); a type is
+ *                       joined or unshared, never both
  * @param uidMap         uid ranges; empty means "the caller's euid is root inside"
  * @param gidMap         gid ranges; empty means "the caller's egid is root inside"
  * @param rootfs         directory to use as the jail's root, or null for the default jail
@@ -39,6 +42,7 @@ import java.util.Set;
 public record JailSpec(
         List<String> command,
         Set<Namespace> namespaces,
+        Map<Namespace, String> joins,
         List<IdMapping> uidMap,
         List<IdMapping> gidMap,
         String rootfs,
@@ -63,6 +67,7 @@ public record JailSpec(
     public JailSpec {
         command = List.copyOf(command);
         namespaces = Set.copyOf(namespaces);
+        joins = Map.copyOf(joins);
         uidMap = List.copyOf(uidMap);
         gidMap = List.copyOf(gidMap);
         mounts = List.copyOf(mounts);
@@ -72,12 +77,16 @@ public record JailSpec(
 
     /** This spec with these id maps in place of an automatic range (once it is allocated). */
     public JailSpec withIdMaps(List<IdMapping> uids, List<IdMapping> gids) {
-        return new JailSpec(command, namespaces, uids, gids, rootfs, automount, mounts, hostname, workingDirectory,
+        return new JailSpec(command, namespaces, joins, uids, gids, rootfs, automount, mounts, hostname, workingDirectory,
                 environment, clearEnvironment, uid, gid, user, group, init, takeTerminal, hardening, cgroup,
                 passedSockets, labels, null);
     }
 
     public boolean unshares(Namespace ns) {
         return namespaces.contains(ns);
+    }
+
+    public boolean joins(Namespace ns) {
+        return joins.containsKey(ns);
     }
 }

@@ -44,4 +44,9 @@ final class FakeHost implements HostView {
             new dev.corral.cgroup.CgroupView.Capacity(8L << 30, 4, "0-3", 32768, 0));
     @Override public dev.corral.cgroup.CgroupView cgroups() { return cgroups; }
     @Override public Optional<String> readFile(String path) { return Optional.ofNullable(files.get(path)); }
+    /** Namespace files by path; any other path is "no such file". */
+    final Map<String, NamespaceFile> namespaceFiles = new HashMap<>();
+    @Override public NamespaceFile namespaceFile(String path) {
+        return namespaceFiles.getOrDefault(path, NamespaceFile.not("no such file"));
+    }
 }

@@ -27,7 +27,7 @@ class PlannerPassedSocketsTest {
     /** The builder's spec with these sockets; no real descriptor is needed to plan. */
     private static JailSpec withSockets(JailBuilder b, List<PassedSocket> sockets) {
         JailSpec s = b.build();
-        return new JailSpec(s.command(), s.namespaces(), s.uidMap(), s.gidMap(), s.rootfs(), s.automount(), s.mounts(),
+        return new JailSpec(s.command(), s.namespaces(), s.joins(), s.uidMap(), s.gidMap(), s.rootfs(), s.automount(), s.mounts(),
                 s.hostname(), s.workingDirectory(), s.environment(), s.clearEnvironment(), s.uid(), s.gid(), s.user(),
                 s.group(), s.init(), s.takeTerminal(), s.hardening(), s.cgroup(), sockets, s.labels(), s.autoIds());
     }

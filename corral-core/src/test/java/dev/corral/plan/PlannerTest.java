@@ -32,7 +32,7 @@ class PlannerTest {
      * Compares with a golden file; {@code -Dcorral.updateGolden=true} rewrites the file instead
      * (then review the diff before committing).
      */
-    private static void assertGolden(String name, LaunchPlan plan) throws IOException {
+    static void assertGolden(String name, LaunchPlan plan) throws IOException {
         String actual = String.join("\n", plan.describe()) + "\n";
         if (Boolean.getBoolean("corral.updateGolden")) {
             java.nio.file.Files.writeString(java.nio.file.Path.of("src/test/resources/dev/corral/plan", name), actual);

@@ -1,0 +1,163 @@
+package dev.corral.sys;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Namespace files (/proc/PID/ns/*, or bind mounts of them such as /run/netns/NAME), opened to be
+ * joined, and what the kernel says about them: their type ({@code NS_GET_NSTYPE}) and the user
+ * namespaces that own them ({@code NS_GET_USERNS}, {@code NS_GET_PARENT}).
+ */
+public final class NamespaceFiles {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+    private static final MemoryLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO_HANDLE =
+            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    static final int O_RDONLY = 0, O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_PATH = 0x200000;
+    /** statfs.f_type of nsfs, the kernel's filesystem of namespace files. */
+    static final long NSFS_MAGIC = 0x6e736673L;
+    static final long NS_GET_USERNS = 0xb701L, NS_GET_PARENT = 0xb702L, NS_GET_NSTYPE = 0xb703L;
+    /** The errno of "not a namespace file", as the kernel answers a namespace ioctl on another file. */
+    public static final int ENOTTY = 25;
+    /** User namespaces nest at most 32 deep. */
+    private static final int MAX_DEPTH = 33;
+
+    private static final MethodHandle OPEN = errno("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FSTATFS = errno("fstatfs", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle IOCTL = errno("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+
+    private NamespaceFiles() {}
+
+    private static MethodHandle errno(String name, FunctionDescriptor fd, Linker.Option... extra) {
+        Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = ERRNO;
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        return LINKER.downcallHandle(LIBC.findOrThrow(name), fd, options);
+    }
+
+    private static RuntimeException fatal(Throwable t) {
+        return new IllegalStateException("native call failed to link or run", t);
+    }
+
+    /** What the kernel says of one namespace file. */
+    public record Info(long type, String id, List<String> owners) {
+        public Info {
+            owners = List.copyOf(owners);
+        }
+    }
+
+    /**
+     * Opens {@code path} read-only and close-on-exec, for setns, if it is a namespace file;
+     * otherwise fails with {@link #ENOTTY}. The path is first opened with O_PATH, which opens
+     * nothing (a FIFO or a device planted there is never opened for real), and only a file on
+     * nsfs is reopened, through its descriptor, so the file checked is the file returned.
+     */
+    public static int open(String path) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = arena.allocate(CAPTURE);
+            int pathFd = (int) OPEN.invokeExact(errno, arena.allocateFrom(path), O_PATH | Libc.O_CLOEXEC, 0);
+            if (pathFd < 0) throw new NativeException("open " + path, errnoOf(errno));
+            try {
+                MemorySegment st = arena.allocate(256, 8); // struct statfs: f_type (a long) comes first
+                if ((int) FSTATFS.invokeExact(errno, pathFd, st) < 0) {
+                    throw new NativeException("fstatfs " + path, errnoOf(errno));
+                }
+                if (st.get(JAVA_LONG, 0) != NSFS_MAGIC) throw new NativeException(path, ENOTTY);
+                int fd = (int) OPEN.invokeExact(errno, arena.allocateFrom("/proc/self/fd/" + pathFd),
+                        O_RDONLY | O_NOCTTY | O_NONBLOCK | Libc.O_CLOEXEC, 0);
+                if (fd < 0) throw new NativeException("open " + path, errnoOf(errno));
+                return fd;
+            } finally {
+                Libc.close(pathFd);
+            }
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** The type (a CLONE_NEW* flag), identity ("net:[4026531840]") and owners of an open namespace file. */
+    public static Info info(int fd) throws NativeException {
+        return new Info(type(fd), id(fd), owners(fd));
+    }
+
+    /** The type of an open namespace file: a CLONE_NEW* flag. */
+    public static long type(int fd) throws NativeException {
+        return ioctl(fd, NS_GET_NSTYPE, "NS_GET_NSTYPE");
+    }
+
+    /**
+     * The user namespaces that own the namespace {@code fd} is, nearest first (a user
+     * namespace's owner is its parent), as far up as the caller can see.
+     */
+    private static List<String> owners(int fd) {
+        List<String> out = new ArrayList<>();
+        int cur = ioctlQuiet(fd, NS_GET_USERNS);
+        while (cur >= 0) {
+            String id;
+            try {
+                id = id(cur);
+            } catch (NativeException e) {
+                id = null;
+            }
+            int parent = id != null && out.size() < MAX_DEPTH ? ioctlQuiet(cur, NS_GET_PARENT) : -1;
+            Libc.close(cur);
+            if (id != null) out.add(id);
+            cur = parent;
+        }
+        return out;
+    }
+
+    /** "net:[4026531840]": the type and inode that name one namespace. */
+    private static String id(int fd) throws NativeException {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (IOException e) {
+            throw new NativeException("readlink /proc/self/fd/" + fd, 5 /* EIO */);
+        }
+    }
+
+    /** The identity of one of the caller's own namespaces, by its /proc/self/ns name. */
+    public static String callers(String procName) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/self/ns/" + procName)).toString();
+    }
+
+    private static long ioctl(int fd, long request, String what) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = arena.allocate(CAPTURE);
+            int r = (int) IOCTL.invokeExact(errno, fd, request, 0L);
+            if (r < 0) throw new NativeException(what, errnoOf(errno));
+            return r;
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** An ioctl that returns a new descriptor, or -1 (EPERM at the top of what the caller sees). */
+    private static int ioctlQuiet(int fd, long request) {
+        try {
+            return (int) ioctl(fd, request, "");
+        } catch (NativeException e) {
+            return -1;
+        }
+    }
+
+    private static int errnoOf(MemorySegment captured) {
+        return (int) ERRNO_HANDLE.get(captured, 0L);
+    }
+}
