@@ -58,6 +58,24 @@ final class JailOptions {
     @Option(names = "--unshare-time", description = "Unshare the time namespace (the default where the kernel has one).")
     boolean unshareTime;
 
+    /** Joins an existing namespace by path (OCI's namespaces[].path) instead of unsharing it. */
+    @Option(names = "--join-user", paramLabel = "PATH", description = "Join this user namespace (/proc/PID/ns/user); first, as it owns the others.")
+    String joinUser;
+    @Option(names = "--join-mount", paramLabel = "PATH", description = "Join this mount namespace (/proc/PID/ns/mnt).")
+    String joinMount;
+    @Option(names = "--join-pid", paramLabel = "PATH", description = "Join this pid namespace (/proc/PID/ns/pid).")
+    String joinPid;
+    @Option(names = "--join-net", paramLabel = "PATH", description = "Join this network namespace (/run/netns/NAME, /proc/PID/ns/net).")
+    String joinNet;
+    @Option(names = "--join-uts", paramLabel = "PATH", description = "Join this uts namespace (/proc/PID/ns/uts).")
+    String joinUts;
+    @Option(names = "--join-ipc", paramLabel = "PATH", description = "Join this ipc namespace (/proc/PID/ns/ipc).")
+    String joinIpc;
+    @Option(names = "--join-cgroup", paramLabel = "PATH", description = "Join this cgroup namespace (/proc/PID/ns/cgroup).")
+    String joinCgroup;
+    @Option(names = "--join-time", paramLabel = "PATH", description = "Join this time namespace (/proc/PID/ns/time).")
+    String joinTime;
+
     @Option(names = "--uid-map", paramLabel = "INSIDE:OUTSIDE:COUNT",
             description = "Map a uid range (repeatable). Default: your euid is 0 inside.")
     List<String> uidMaps = new ArrayList<>();
@@ -208,7 +226,11 @@ final class JailOptions {
             Map.entry("limits.memorySwap", "--memory-swap"), Map.entry("limits.pids", "--pids"),
             Map.entry("limits.cpu", "--cpu"), Map.entry("limits.cpuWeight", "--cpu-weight"),
             Map.entry("limits.ioWeight", "--io-weight"), Map.entry("limits.cpuset", "--cpuset"),
-            Map.entry("cgroupPath", "--cgroup-path"), Map.entry("cgroup", "--stats"), Map.entry("autoIds", "--userns auto"));
+            Map.entry("cgroupPath", "--cgroup-path"), Map.entry("cgroup", "--stats"), Map.entry("autoIds", "--userns auto"),
+            Map.entry("join.user", "--join-user"), Map.entry("join.mount", "--join-mount"),
+            Map.entry("join.pid", "--join-pid"), Map.entry("join.net", "--join-net"), Map.entry("join.uts", "--join-uts"),
+            Map.entry("join.ipc", "--join-ipc"), Map.entry("join.cgroup", "--join-cgroup"),
+            Map.entry("join.time", "--join-time"));
 
     /** The builder these flags describe, on top of --config when given. */
     JailBuilder toBuilder() throws SpecException {
@@ -374,19 +396,25 @@ final class JailOptions {
 
     private void applyNamespaces(JailBuilder b) {
         Object[][] table = {
-                {Namespace.USER, shareUser, unshareUser}, {Namespace.MOUNT, shareMount, unshareMount},
-                {Namespace.PID, sharePid, unsharePid}, {Namespace.NET, shareNet, unshareNet},
-                {Namespace.UTS, shareUts, unshareUts}, {Namespace.IPC, shareIpc, unshareIpc},
-                {Namespace.CGROUP, shareCgroup, unshareCgroup}, {Namespace.TIME, shareTime, unshareTime}};
+                {Namespace.USER, shareUser, unshareUser, joinUser}, {Namespace.MOUNT, shareMount, unshareMount, joinMount},
+                {Namespace.PID, sharePid, unsharePid, joinPid}, {Namespace.NET, shareNet, unshareNet, joinNet},
+                {Namespace.UTS, shareUts, unshareUts, joinUts}, {Namespace.IPC, shareIpc, unshareIpc, joinIpc},
+                {Namespace.CGROUP, shareCgroup, unshareCgroup, joinCgroup}, {Namespace.TIME, shareTime, unshareTime, joinTime}};
         for (Object[] row : table) {
             Namespace ns = (Namespace) row[0];
             boolean share = (Boolean) row[1], unshare = (Boolean) row[2];
+            String join = (String) row[3];
+            String name = ns.userName();
             if (share && unshare) {
-                problems.add(new Problem("--share-" + ns.userName(), "conflicts with --unshare-" + ns.userName()));
+                problems.add(new Problem("--share-" + name, "conflicts with --unshare-" + name));
+            } else if (join != null && (share || unshare)) {
+                problems.add(new Problem("--join-" + name + " " + join, "conflicts with --" + (share ? "share-" : "unshare-") + name));
             } else if (share) {
                 b.share(ns);
             } else if (unshare) {
                 b.unshare(ns);
+            } else if (join != null) {
+                b.join(ns, join.isEmpty() ? join : absolute(join));
             }
         }
     }

@@ -208,4 +208,31 @@ class AppConfigTest {
                 .singleElement().asString().contains("Duplicate field 'executable'");
         assertThat(problems("{} {}")).singleElement().asString().contains("malformed JSON");
     }
+
+    @Test
+    void joinedNamespacesTakeTheKeysOfNamespaces() throws Exception {
+        JailSpec spec = read("""
+                {"executable": "/bin/app", "isolation": {"join": {
+                  "network": "/run/netns/blue", "credential": "/proc/42/ns/user", "uname": "/proc/42/ns/uts"}}}""");
+        assertThat(spec.joins()).isEqualTo(java.util.Map.of(Namespace.NET, "/run/netns/blue",
+                Namespace.USER, "/proc/42/ns/user", Namespace.UTS, "/proc/42/ns/uts"));
+        // Without "namespaces" the others stay new, as they would without "join".
+        assertThat(spec.namespaces()).doesNotContain(Namespace.NET, Namespace.USER, Namespace.UTS)
+                .contains(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.CGROUP);
+        assertThat(spec.labels().of("join.net")).isEqualTo("/isolation/join/network");
+        assertThat(spec.labels().of("join.user")).isEqualTo("/isolation/join/credential");
+    }
+
+    @Test
+    void aJoinedNamespaceCannotAlsoBeNew() {
+        assertThat(problems("""
+                {"executable": "/bin/app", "isolation": {
+                  "namespaces": {"network": true, "pid": false},
+                  "join": {"network": "/run/netns/blue", "pid": "/proc/42/ns/pid", "netwrk": "/x", "ipc": 5}}}"""))
+                .containsExactly(
+                        "/isolation/join/network: \"namespaces\" makes this namespace new; a jail joins a namespace or creates one",
+                        "/isolation/join/netwrk: unknown namespace; expected one of credential (user), mount, pid, network,"
+                                + " uname (uts), ipc, cgroup, time",
+                        "/isolation/join/ipc: expected the path of a namespace file, found the number 5");
+    }
 }
