@@ -50,4 +50,34 @@ class UnprivilegedCliIT {
         assertThat(r.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
                 .containsExactly("1000", "1000", "0 300000 65536", "0 300000 65536");
     }
+
+    @Test
+    void nobodyJoinsItsOwnJailThroughItsUserNamespace() throws Exception {
+        Process jail = new ProcessBuilder(Cli.command(Cli.NOBODY, "run", "--hostname", "first", "--", "sleep", "1000"))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            long sleep = -1;
+            for (int i = 0; i < 200 && sleep < 0; i++) {
+                sleep = jail.descendants().filter(h -> h.info().command().orElse("").endsWith("sleep"))
+                        .mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
+                if (sleep < 0) Thread.sleep(50);
+            }
+            assertThat(sleep).as("the first jail's sleep").isPositive();
+            String ns = "/proc/" + sleep + "/ns/";
+            // Without its user namespace the kernel would refuse (no CAP_SYS_ADMIN): so does corral, in words.
+            Cli.Result refused = Cli.runAs(Cli.NOBODY, "run", "--join-uts", ns + "uts", "--", "hostname");
+            assertThat(refused.status()).isEqualTo(2);
+            assertThat(refused.err()).contains("--join-uts: joining a namespace needs root, or also joining the user"
+                    + " namespace that owns it");
+            Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--join-user", ns + "user", "--join-uts", ns + "uts",
+                    "--join-net", ns + "net", "--", "sh", "-c", "hostname; id -u; readlink /proc/self/ns/net");
+            assertThat(r.err()).isEmpty();
+            assertThat(r.out().lines().toList()).containsExactly("first", "0",
+                    Files.readSymbolicLink(Path.of(ns + "net")).toString());
+        } finally {
+            jail.destroy();
+            jail.waitFor();
+        }
+    }
 }
