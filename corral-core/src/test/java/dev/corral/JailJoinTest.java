@@ -143,22 +143,37 @@ class JailJoinTest {
                 "join.ipc: /dev/null: not a namespace file (expected /proc/PID/ns/ipc, or a bind mount of one)");
     }
 
-    @Test
-    void theLauncherChecksThePathAgain() throws Exception {
-        // A host view that says what the path was at planning time; the file has changed since.
+    /** This host, but every path to join is what {@code says} (what the planner was told). */
+    private static HostView hostSaying(NamespaceFile says) {
         HostView local = new LocalHost();
-        HostView stale = (HostView) Proxy.newProxyInstance(HostView.class.getClassLoader(), new Class<?>[] {HostView.class},
+        return (HostView) Proxy.newProxyInstance(HostView.class.getClassLoader(), new Class<?>[] {HostView.class},
                 (proxy, m, args) -> {
-                    if (m.getName().equals("namespaceFile")) {
-                        return NamespaceFile.of(Namespace.NET, "net:[1]", List.of(), false);
-                    }
+                    if (m.getName().equals("namespaceFile")) return says;
                     try {
                         return m.invoke(local, args);
                     } catch (InvocationTargetException x) {
                         throw x.getCause();
                     }
                 });
-        Launcher launcher = new Launcher(stale);
+    }
+
+    @Test
+    void theKernelsRefusalNamesTheStep() throws Exception {
+        // Planned as if it were another user namespace: the kernel refuses to enter one's own.
+        Launcher launcher = new Launcher(hostSaying(NamespaceFile.of(Namespace.USER, "user:[1]", List.of(), false)));
+        LaunchPlan plan = launcher.plan(new JailBuilder().join(Namespace.USER, "/proc/self/ns/user").command("true").build());
+        JailSetupException e = catchThrowableOfType(JailSetupException.class,
+                () -> launcher.start(plan, JailBuilder.StdioMode.PIPE));
+        assertThat(e).isNotNull();
+        assertThat(e.getMessage()).startsWith("join the user namespace /proc/self/ns/user (first, as it owns the others;")
+                .endsWith(": setns: Invalid argument");
+        assertThat(e.exitStatus()).isEqualTo(125);
+    }
+
+    @Test
+    void theLauncherChecksThePathAgain() throws Exception {
+        // The host view says what the path was at planning time; the file has changed since.
+        Launcher launcher = new Launcher(hostSaying(NamespaceFile.of(Namespace.NET, "net:[1]", List.of(), false)));
         LaunchPlan plan = launcher.plan(new JailBuilder().join(Namespace.NET, "/proc/self/ns/mnt").command("true").build());
         JailSetupException e = catchThrowableOfType(JailSetupException.class,
                 () -> launcher.start(plan, JailBuilder.StdioMode.PIPE));
