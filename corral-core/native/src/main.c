@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "corral-exec: internal executor of corral; run 'corral' instead.\n");
 		return 125;
 	}
-	/* Only stdio, our two pipes and the range of descriptors for the program may live on. */
+	/* Only stdio, our two pipes and the ranges of descriptors for the jail (passed, to join) may live on. */
 	syscall(SYS_close_range, EVENT_FD + 1, PASS_FD_BASE - 1, 0);
 	syscall(SYS_close_range, JOIN_FD_BASE + JOIN_FD_MAX, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
