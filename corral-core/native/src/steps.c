@@ -172,6 +172,13 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd)
 		switch (s->op) {
 		case OP_WAIT_GO:
 			wait_go(go_fd, ready_fd, idx);
+			/*
+			 * The maps are written: from here to exec nothing may ptrace or read
+			 * the setup (it still holds host mounts and fds), not even root of a
+			 * jail sharing our pid namespace. exec makes the program dumpable again.
+			 */
+			if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+				fail_step(idx, errno, "prctl(PR_SET_DUMPABLE)");
 			break;
 		case OP_SETHOSTNAME:
 			if (sethostname(s->argv[0], strlen(s->argv[0])) < 0)
