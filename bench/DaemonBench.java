@@ -137,6 +137,16 @@ public class DaemonBench {
         long[] whole = respawns(n, respawns, 1, true);
         progress("respawn x%d seen by /status: p50 %.1f ms, max %.1f ms", respawns, ms(pct(whole, 50)), ms(max(whole)));
 
+        // --- nothing restarted but what was killed: a restart nobody asked for is a bug
+        int restarts = 0;
+        var exits = new java.util.TreeMap<Integer, Integer>();
+        for (JsonNode a : status().path("applications")) {
+            restarts += a.path("restarts").asInt();
+            if (a.has("last_exit")) exits.merge(a.path("last_exit").asInt(), 1, Integer::sum);
+        }
+        int unasked = restarts - 2 * respawns;
+        progress("restarts: %d in all, %d killed by the benchmark; last exit statuses %s", restarts, 2 * respawns, exits);
+
         // --- memory again after all that traffic
         Thread.sleep(2000);
         Snapshot after = snapshot(n);
@@ -163,8 +173,11 @@ public class DaemonBench {
         rows.add(row("daemon RSS at " + at + " (larger of two readings)", mb(daemonRss), n == 1000 ? "<= 150 MB" : "<= 150 MB at 1000",
                 n == 1000 ? verdict(daemonRss <= 150 * 1024) : "-"));
         rows.add(row("daemon peak RSS (VmHWM)", mb(hwm), "", ""));
-        rows.add(row("memory per app outside the jail, RSS", kbs(perRss), "<= 1 MB", verdict(perRss <= 1024)));
-        rows.add(row("  same, monitors counted by PSS", kbs(perPss), "<= 1 MB", verdict(perPss <= 1024)));
+        // Both RSS targets are for 1000 apps: with fewer, the daemon's heap filling up (the same
+        // at any N) is divided among few apps and says little about each.
+        String perTarget = n == 1000 ? "<= 1 MB" : "<= 1 MB at 1000";
+        rows.add(row("memory per app outside the jail, RSS", kbs(perRss), perTarget, n == 1000 ? verdict(perRss <= 1024) : "-"));
+        rows.add(row("  same, monitors counted by PSS", kbs(perPss), perTarget, n == 1000 ? verdict(perPss <= 1024) : "-"));
         rows.add(row("  daemon growth per app", kbs((double) (worst.daemonRss - idleRss) / n), "", ""));
         rows.add(row("  corral-monitor per app, RSS / PSS", kbs((double) worst.monitorRss / worst.monitors) + " / "
                 + kbs((double) worst.monitorPss / worst.monitors), "", ""));
@@ -184,6 +197,8 @@ public class DaemonBench {
         rows.add(row("respawn p50, seen by the whole /status (" + respawns + " kills)", msf(pct(whole, 50)), "<= 50 ms",
                 verdict(ms(pct(whole, 50)) <= 50)));
         rows.add(row("respawn max, same", msf(max(whole)), "<= 50 ms", verdict(ms(max(whole)) <= 50)));
+        rows.add(row("restarts the benchmark did not cause (last exits " + exits + ")", Integer.toString(unasked), "0",
+                verdict(unasked == 0)));
         rows.add(row("PUT with no apps: all " + n + " stopped", String.format(Locale.ROOT, "%.2f s", sec(stopAll)), "", ""));
         Cpu cpu1 = Cpu.now();
         print(n, rows);
