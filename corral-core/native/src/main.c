@@ -220,9 +220,19 @@ int main(int argc, char **argv)
 		if (p[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == sizeof si) {
-				if ((int)si.ssi_signo == PARENT_DEATH_SIGNAL && getppid() != caller) {
-					kill(child, SIGKILL);
-					java_gone = 1;
+				if ((int)si.ssi_signo == PARENT_DEATH_SIGNAL) {
+					/*
+					 * The death signal follows the thread that spawned us, not
+					 * the process: it also comes when that thread ends and we
+					 * pass to another thread of the same caller (a pool's worker
+					 * retiring). Only a new parent process means the caller is
+					 * gone; the signal comes again on each such change. Never
+					 * forwarded: the program must not die of our bookkeeping.
+					 */
+					if (getppid() != caller) {
+						kill(child, SIGKILL);
+						java_gone = 1;
+					}
 					continue;
 				}
 				if (si.ssi_signo != SIGCHLD) {

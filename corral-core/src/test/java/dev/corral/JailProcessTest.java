@@ -90,6 +90,31 @@ class JailProcessTest {
     }
 
     @Test
+    void theJailOutlivesTheThreadThatStartedIt() throws Exception {
+        // The kernel's parent-death signal follows the thread that spawned the monitor, not the
+        // process: a jail started from a thread that then ends (a pool's worker retiring, a
+        // virtual thread's carrier) must keep running. It did not: the monitor took the signal
+        // for an ordinary one and forwarded it, and the program died of it (exit 128+64).
+        JailedProcess[] started = new JailedProcess[1];
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                started[0] = new JailBuilder().command("sh", "-c", "echo up; exec sleep 1000").start();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        t.join();
+        JailedProcess p = started[0];
+        assertThat(p).isNotNull();
+        assertThat(new BufferedReader(new InputStreamReader(p.getInputStream())).readLine()).isEqualTo("up");
+        assertThat(p.waitFor(500, TimeUnit.MILLISECONDS)).as("the jail ended with its starting thread").isFalse();
+        assertThat(alive(p.jailPid())).isTrue();
+        p.destroyForcibly();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(128 + 9);
+    }
+
+    @Test
     void noExtraFileDescriptorsReachTheProgram() throws Exception {
         Run r = Run.sh("ls /proc/self/fd | sort -n | tr '\\n' ' '");
         // 0-2, and the one ls holds open on /proc/self/fd.

@@ -79,6 +79,15 @@ class DaemonTest {
         // The saved file is the accepted document.
         assertThat(JSON.readTree(Files.readString(paths().state()))).isEqualTo(JSON.readTree(client.get("/config").body()));
         assertThat(Files.getPosixFilePermissions(daemon.socket())).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        // One application's status is its entry of the whole.
+        ControlClient.Reply one = client.get("/status/applications/a");
+        assertThat(one.status()).isEqualTo(200);
+        JsonNode a = JSON.readTree(one.body());
+        assertThat(a.path("state").asText()).isEqualTo("running");
+        assertThat(a.path("pid").asLong()).isEqualTo(pid);
+        assertThat(a.path("log").asText()).isEqualTo(s.path("a").path("log").asText());
+        assertThat(client.get("/status/applications/nope").status()).isEqualTo(404);
+        assertThat(client.post("/status/applications/a").status()).isEqualTo(405);
     }
 
     @Test

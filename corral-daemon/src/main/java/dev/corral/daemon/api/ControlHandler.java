@@ -25,15 +25,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The control API, NGINX Unit's shape: /config (whole or one application), /status, /control
- * and /applications/NAME/logs. A PUT is checked whole before anything changes and answered
- * only once the new configuration is on disk and applied.
+ * The control API, NGINX Unit's shape: /config (whole or one application), /status (all, or
+ * /status/applications/NAME), /control and /applications/NAME/logs. A PUT is checked whole
+ * before anything changes and answered only once the new configuration is on disk and applied.
  */
 final class ControlHandler extends Handler.Abstract {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern APP_CONFIG = Pattern.compile("/config/applications/([^/]+)/?");
     private static final Pattern CONTROL = Pattern.compile("/control/applications/([^/]+)/(start|stop|restart)/?");
     private static final Pattern LOGS = Pattern.compile("/applications/([^/]+)/logs/?");
+    private static final Pattern APP_STATUS = Pattern.compile("/status/applications/([^/]+)/?");
 
     private final ConfigStore config;
     private final Supervisor supervisor;
@@ -78,6 +79,14 @@ final class ControlHandler extends Handler.Abstract {
         if (path.equals("/status") || path.equals("/status/")) {
             if (!method.equals("GET")) return notAllowed(response, callback);
             return reply(response, callback, 200, status(supervisor.status()));
+        }
+        if ((m = APP_STATUS.matcher(path)).matches()) {
+            // One application, as NGINX Unit's /status/applications/NAME: its entry of /status,
+            // at the cost of one application rather than all of them.
+            if (!method.equals("GET")) return notAllowed(response, callback);
+            String name = m.group(1);
+            return supervisor.status(name).<Boolean>map(s -> reply(response, callback, 200, status(s)))
+                    .orElseGet(() -> reply(response, callback, 404, error("no application \"" + name + "\"")));
         }
         if ((m = CONTROL.matcher(path)).matches()) {
             if (!method.equals("POST")) return notAllowed(response, callback);
@@ -136,29 +145,33 @@ final class ControlHandler extends Handler.Abstract {
     static ObjectNode status(List<AppStatus> apps) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode out = root.putObject("applications");
-        for (AppStatus s : apps) {
-            ObjectNode a = out.putObject(s.name());
-            a.put("state", s.state().word());
-            if (s.pid() != null) a.put("pid", s.pid());
-            a.put("restarts", s.restarts());
-            if (s.lastExit() != null) {
-                a.put("last_exit", s.lastExit());
-                a.put("last_exit_at", s.lastExitAt().toString());
-            }
-            if (s.uptime() != null) a.put("uptime_s", s.uptime().toMillis() / 1000.0);
-            if (s.lastError() != null) a.put("error", s.lastError());
-            if (s.usage() != null) {
-                ObjectNode u = a.putObject("usage");
-                u.put("cgroup", s.usage().driver());
-                u.put("cpu_usec", s.usage().cpuUsec());
-                u.put("memory_current", s.usage().memoryCurrent());
-                u.put("memory_peak", s.usage().memoryPeak());
-                u.put("pids_current", s.usage().pidsCurrent());
-                u.put("oom_kills", s.usage().oomKills());
-            }
-            a.put("log", s.log());
-        }
+        for (AppStatus s : apps) out.set(s.name(), status(s));
         return root;
+    }
+
+    /** One application's entry in /status. */
+    static ObjectNode status(AppStatus s) {
+        ObjectNode a = JSON.createObjectNode();
+        a.put("state", s.state().word());
+        if (s.pid() != null) a.put("pid", s.pid());
+        a.put("restarts", s.restarts());
+        if (s.lastExit() != null) {
+            a.put("last_exit", s.lastExit());
+            a.put("last_exit_at", s.lastExitAt().toString());
+        }
+        if (s.uptime() != null) a.put("uptime_s", s.uptime().toMillis() / 1000.0);
+        if (s.lastError() != null) a.put("error", s.lastError());
+        if (s.usage() != null) {
+            ObjectNode u = a.putObject("usage");
+            u.put("cgroup", s.usage().driver());
+            u.put("cpu_usec", s.usage().cpuUsec());
+            u.put("memory_current", s.usage().memoryCurrent());
+            u.put("memory_peak", s.usage().memoryPeak());
+            u.put("pids_current", s.usage().pidsCurrent());
+            u.put("oom_kills", s.usage().oomKills());
+        }
+        a.put("log", s.log());
+        return a;
     }
 
     private static ObjectNode error(String message) {
