@@ -19,7 +19,19 @@ public final class KernelFiles {
      */
     public static Optional<String> read(Path path) {
         try (var in = new FileInputStream(path.toFile())) {
-            return Optional.of(new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8));
+            // Most of these files are a line or two: one small read, no 16 KB buffer per call.
+            byte[] small = new byte[512];
+            int n = in.read(small);
+            if (n < 0) return Optional.of("");
+            if (n < small.length) {
+                int more = in.read(small, n, small.length - n);
+                if (more < 0) return Optional.of(new String(small, 0, n, StandardCharsets.UTF_8));
+                n += more;
+            }
+            byte[] rest = in.readNBytes(1 << 20);
+            byte[] all = java.util.Arrays.copyOf(small, n + rest.length);
+            System.arraycopy(rest, 0, all, n, rest.length);
+            return Optional.of(new String(all, StandardCharsets.UTF_8));
         } catch (IOException e) {
             return Optional.empty();
         }

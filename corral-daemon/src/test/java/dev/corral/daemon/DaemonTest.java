@@ -72,7 +72,10 @@ class DaemonTest {
         long pid = s.path("a").path("pid").asLong();
         assertThat(Path.of("/proc/" + pid)).exists();
         assertThat(Files.readString(Path.of("/proc/" + pid + "/status"))).contains("NSpid:\t" + pid + "\t1");
-        assertThat(s.path("b").path("usage").path("pids_current").asLong()).isPositive();
+        // The whole status shows the accounting sampled every second; one app's status reads it live.
+        assertThat(awaitStatus(a -> a.path("b").has("usage")).path("b").path("usage").path("pids_current").asLong()).isPositive();
+        assertThat(JSON.readTree(client.get("/status/applications/b").body()).path("usage").path("pids_current").asLong())
+                .isPositive();
         // The log holds what the app printed.
         for (int i = 0; i < 200 && !client.get("/applications/a/logs").body().contains("a-up"); i++) Thread.sleep(10);
         assertThat(client.get("/applications/a/logs").body()).isEqualTo("a-up\n");

@@ -36,6 +36,8 @@ final class Supervised {
     private Instant lastExitAt;
     private String lastError;
     private ScheduledFuture<?> pending;
+    /** The jail's accounting as last sampled by the supervisor. */
+    private volatile dev.corral.cgroup.CgroupStats usage;
     /** Bumped for every jail started, so a late exit of a replaced jail is recognised and ignored. */
     private long generation;
 
@@ -202,10 +204,30 @@ final class Supervised {
         }
     }
 
-    synchronized AppStatus status() {
-        JailedProcess p = jail;
-        return new AppStatus(def.name(), state, p == null ? null : p.jailPid(), restarts, lastExit,
-                lastExitAt, state == AppState.RUNNING && startedAt != null ? Duration.between(startedAt, Instant.now()) : null,
-                lastError, p == null ? null : p.stats().orElse(null), log.path().toString());
+    /** Reads the running jail's cgroup accounting into the cache {@link #status(boolean)} serves. */
+    void sampleUsage() {
+        JailedProcess p;
+        synchronized (this) {
+            p = jail;
+        }
+        usage = p == null ? null : p.stats().orElse(null);
+    }
+
+    /**
+     * @param live read the cgroup accounting now (five cgroup files), rather than the last sample:
+     *             the whole /status of a thousand applications cannot afford five thousand reads
+     */
+    AppStatus status(boolean live) {
+        JailedProcess p;
+        AppStatus s;
+        synchronized (this) {
+            p = jail;
+            s = new AppStatus(def.name(), state, p == null ? null : p.jailPid(), restarts, lastExit, lastExitAt,
+                    state == AppState.RUNNING && startedAt != null ? Duration.between(startedAt, Instant.now()) : null,
+                    lastError, null, log.path().toString());
+        }
+        var u = p == null ? null : live ? p.stats().orElse(null) : usage;
+        return new AppStatus(s.name(), s.state(), s.pid(), s.restarts(), s.lastExit(), s.lastExitAt(), s.uptime(),
+                s.lastError(), u, s.log());
     }
 }

@@ -36,9 +36,31 @@ public final class Supervisor implements AutoCloseable {
     private final java.util.Set<Supervised> leaving = new java.util.HashSet<>();
     private final Listeners listeners = new Listeners();
 
+    /** How often the cgroup accounting shown by the whole /status is read. */
+    static final Duration USAGE_PERIOD = Duration.ofSeconds(1);
+    private final Thread usageSampler;
+
     public Supervisor(Launcher launcher, Path logDir) {
         this.launcher = launcher;
         this.logDir = logDir;
+        // One thread reads every jail's accounting in the background, so a /status of many
+        // applications answers from memory; one application's status reads it live.
+        this.usageSampler = Thread.ofPlatform().daemon().name("corral-usage").start(this::sampleUsage);
+    }
+
+    private void sampleUsage() {
+        try {
+            while (true) {
+                List<Supervised> all;
+                synchronized (apps) {
+                    all = List.copyOf(apps.values());
+                }
+                for (Supervised s : all) s.sampleUsage();
+                Thread.sleep(USAGE_PERIOD);
+            }
+        } catch (InterruptedException e) {
+            // closing
+        }
     }
 
     public Path logOf(String name) {
@@ -109,11 +131,11 @@ public final class Supervisor implements AutoCloseable {
         synchronized (apps) {
             all = List.copyOf(apps.values());
         }
-        return all.stream().map(Supervised::status).toList();
+        return all.stream().map(s -> s.status(false)).toList();
     }
 
     public Optional<AppStatus> status(String name) {
-        return find(name).map(Supervised::status);
+        return find(name).map(s -> s.status(true));
     }
 
     private Optional<Supervised> find(String name) {
@@ -158,6 +180,7 @@ public final class Supervisor implements AutoCloseable {
         }
         runAll(work);
         timers.shutdownNow();
+        usageSampler.interrupt();
         listeners.closeAll();
     }
 }
