@@ -78,7 +78,8 @@ final class ControlHandler extends Handler.Abstract {
         }
         if (path.equals("/status") || path.equals("/status/")) {
             if (!method.equals("GET")) return notAllowed(response, callback);
-            return reply(response, callback, 200, status(supervisor.status()));
+            // Compact: at a thousand applications the indentation alone is a third of the bytes.
+            return reply(response, callback, 200, status(supervisor.status()), false);
         }
         if ((m = APP_STATUS.matcher(path)).matches()) {
             // One application, as NGINX Unit's /status/applications/NAME: its entry of /status,
@@ -187,11 +188,16 @@ final class ControlHandler extends Handler.Abstract {
     }
 
     private static boolean reply(Response response, Callback callback, int status, JsonNode body) {
+        return reply(response, callback, status, body, true);
+    }
+
+    private static boolean reply(Response response, Callback callback, int status, JsonNode body, boolean pretty) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         byte[] bytes;
         try {
-            bytes = (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
+            var writer = pretty ? JSON.writerWithDefaultPrettyPrinter() : JSON.writer();
+            bytes = (writer.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             callback.failed(e);
             return true;
