@@ -97,7 +97,7 @@ class IdRangeJailTest {
     /** A jail running the probe, holding what it got until {@link #close()}. */
     record Holder(JailedProcess p, String got) implements AutoCloseable {
         static Holder start(JailBuilder b, String what, int n) throws Exception {
-            JailedProcess p = b.command(probe.toString(), what, Integer.toString(n), "--hold").start();
+            JailedProcess p = b.command(StaticBinary.bindInto(b, probe), what, Integer.toString(n), "--hold").start();
             String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
             return new Holder(p, line);
         }

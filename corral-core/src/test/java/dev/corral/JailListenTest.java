@@ -68,7 +68,8 @@ class JailListenTest {
     }
 
     private static JailBuilder probe() throws Exception {
-        return new JailBuilder().command(ListenProbe.build().toString());
+        JailBuilder b = new JailBuilder();
+        return b.command(dev.corral.testing.StaticBinary.bindInto(b, ListenProbe.build()));
     }
 
     private static void assertExitsCleanly(JailedProcess p) throws Exception {

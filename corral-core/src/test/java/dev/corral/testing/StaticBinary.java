@@ -13,6 +13,18 @@ import java.util.List;
 public final class StaticBinary {
     private StaticBinary() {}
 
+    /**
+     * Where a jail finds {@code binary}: its directory is bound read-only at /corral-test/DIR. The
+     * default jail's /tmp is its own, so a checkout under /tmp (as CI may clone it) is not visible
+     * through the host's / there.
+     */
+    public static String bindInto(dev.corral.JailBuilder jail, Path binary) {
+        Path dir = binary.toAbsolutePath().getParent();
+        String inside = "/corral-test/" + dir.getFileName();
+        jail.readOnlyBind(dir.toString(), inside);
+        return inside + "/" + binary.getFileName();
+    }
+
     public static synchronized Path build(Path source, Path binary) throws IOException, InterruptedException {
         source = source.toAbsolutePath();
         binary = binary.toAbsolutePath();

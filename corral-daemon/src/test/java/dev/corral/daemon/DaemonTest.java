@@ -259,7 +259,10 @@ class DaemonTest {
         try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
-        String web = "{\"executable\": \"" + serve + "\", \"arguments\": [\"%s\"], \"listen\": [\"127.0.0.1:" + port + "\"]}";
+        // The binary's directory is bound in: a checkout under /tmp is hidden by the jail's own /tmp.
+        String web = "{\"executable\": \"/corral-test/serve\", \"arguments\": [\"%s\"], \"listen\": [\"127.0.0.1:" + port
+                + "\"], \"isolation\": {\"mounts\": [{\"source\": \"" + serve.getParent() + "\", \"target\": \"/corral-test\","
+                + " \"type\": \"bind\", \"read_only\": true}]}}";
         assertThat(client.put("/config/applications/web", web.formatted("v1")).status()).isEqualTo(200);
         var answers = new java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger>();
         var failures = new java.util.concurrent.CopyOnWriteArrayList<String>();
