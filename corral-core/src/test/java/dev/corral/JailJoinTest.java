@@ -43,20 +43,10 @@ class JailJoinTest {
             other.destroyForcibly();
             assertThat(other.waitFor(10, TimeUnit.SECONDS)).isTrue();
         }
-        if (Files.exists(Path.of("/run/netns", NETNS))) ip("netns", "del", NETNS);
+        if (netns != null) netns.close();
     }
 
-    private static void ip(String... args) throws Exception {
-        Process p = new ProcessBuilder(concat("ip", args)).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as("ip %s: %s", String.join(" ", args), out).isZero();
-    }
-
-    private static List<String> concat(String first, String... rest) {
-        List<String> all = new java.util.ArrayList<>(List.of(first));
-        all.addAll(List.of(rest));
-        return all;
-    }
+    private dev.corral.testing.TestNetns netns;
 
     /** Another jail, kept running: its namespaces are the ones to join. */
     private String startOther() throws Exception {
@@ -70,8 +60,8 @@ class JailJoinTest {
 
     @Test
     void joinsANetworkNamespaceMadeByIpNetnsAdd() throws Exception {
-        ip("netns", "add", NETNS);
-        String path = "/run/netns/" + NETNS;
+        netns = dev.corral.testing.TestNetns.add(NETNS);
+        String path = netns.path();
         long inode = (Long) Files.getAttribute(Path.of(path), "unix:ino");
         // The default jail otherwise: a new user namespace, made after the join.
         Run r = Run.of(new JailBuilder().join(Namespace.NET, path).command("sh", "-c",

@@ -22,18 +22,14 @@ class JoinCliIT {
 
     @AfterEach
     void deleteNetns() throws Exception {
-        if (Files.exists(Path.of(PATH))) ip("netns", "del", NETNS);
+        if (netns != null) netns.close();
     }
 
-    private static void ip(String... args) throws Exception {
-        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("ip"));
-        cmd.addAll(java.util.List.of(args));
-        assertThat(new ProcessBuilder(cmd).inheritIO().start().waitFor()).isZero();
-    }
+    private dev.corral.testing.TestNetns netns;
 
     @Test
     void joinNetRunsTheProgramInThatNetworkNamespace() throws Exception {
-        ip("netns", "add", NETNS);
+        netns = dev.corral.testing.TestNetns.add(NETNS);
         long inode = (Long) Files.getAttribute(Path.of(PATH), "unix:ino");
         Cli.Result r = Cli.run("run", "--join-net", PATH, "--", "sh", "-c", "readlink /proc/self/ns/net; echo $$");
         assertThat(r.err()).isEmpty();
