@@ -3,12 +3,9 @@ package dev.corral.sys;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -21,14 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Nothing here ever unshares or forks the JVM: that is the executor's job.
  */
 public final class Libc {
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    private static final MemoryLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO_HANDLE =
-            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final ThreadLocal<MemorySegment> CAPTURED =
-            ThreadLocal.withInitial(() -> Arena.global().allocate(CAPTURE));
+            ThreadLocal.withInitial(() -> Downcalls.errnoSegment(Arena.global()));
 
     public static final int O_CLOEXEC = 0x80000;
     public static final int F_DUPFD_CLOEXEC = 1030;
@@ -76,15 +67,11 @@ public final class Libc {
     private Libc() {}
 
     private static MethodHandle plain(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LIBC.findOrThrow(name), fd);
+        return Downcalls.plain(name, fd);
     }
 
     private static MethodHandle errno(String name, FunctionDescriptor fd, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = ERRNO;
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        // captureCallState puts the capture segment first.
-        return LINKER.downcallHandle(LIBC.findOrThrow(name), fd, options);
+        return Downcalls.withErrno(name, fd, extra);
     }
 
     private static final ThreadLocal<int[]> LAST_ERRNO = ThreadLocal.withInitial(() -> new int[1]);
@@ -96,7 +83,7 @@ public final class Libc {
 
     private static int record(int result) {
         if (result < 0) {
-            LAST_ERRNO.get()[0] = (int) ERRNO_HANDLE.get(CAPTURED.get(), 0L);
+            LAST_ERRNO.get()[0] = Downcalls.errno(CAPTURED.get());
         }
         return result;
     }

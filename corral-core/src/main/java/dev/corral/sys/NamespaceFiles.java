@@ -4,11 +4,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,12 +21,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * namespaces that own them ({@code NS_GET_USERNS}, {@code NS_GET_PARENT}).
  */
 public final class NamespaceFiles {
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    private static final MemoryLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO_HANDLE =
-            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     static final int O_RDONLY = 0, O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_PATH = 0x200000;
     /** statfs.f_type of nsfs, the kernel's filesystem of namespace files. */
@@ -49,10 +40,7 @@ public final class NamespaceFiles {
     private NamespaceFiles() {}
 
     private static MethodHandle errno(String name, FunctionDescriptor fd, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = ERRNO;
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        return LINKER.downcallHandle(LIBC.findOrThrow(name), fd, options);
+        return Downcalls.withErrno(name, fd, extra);
     }
 
     private static RuntimeException fatal(Throwable t) {
@@ -74,7 +62,7 @@ public final class NamespaceFiles {
      */
     public static int open(String path) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = arena.allocate(CAPTURE);
+            MemorySegment errno = Downcalls.errnoSegment(arena);
             int pathFd = (int) OPEN.invokeExact(errno, arena.allocateFrom(path), O_PATH | Libc.O_CLOEXEC, 0);
             if (pathFd < 0) throw new NativeException("open " + path, errnoOf(errno));
             try {
@@ -141,7 +129,7 @@ public final class NamespaceFiles {
 
     private static long ioctl(int fd, long request, String what) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = arena.allocate(CAPTURE);
+            MemorySegment errno = Downcalls.errnoSegment(arena);
             int r = (int) IOCTL.invokeExact(errno, fd, request, 0L);
             if (r < 0) throw new NativeException(what, errnoOf(errno));
             return r;
@@ -158,6 +146,6 @@ public final class NamespaceFiles {
     }
 
     private static int errnoOf(MemorySegment captured) {
-        return (int) ERRNO_HANDLE.get(captured, 0L);
+        return Downcalls.errno(captured);
     }
 }

@@ -2,12 +2,8 @@ package dev.corral.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -25,12 +21,6 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * socket is made close-on-exec; the executor hands it to the jailed program deliberately.
  */
 public final class Sockets {
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    private static final MemoryLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO_HANDLE =
-            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
     static final int SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
@@ -51,8 +41,7 @@ public final class Sockets {
     private Sockets() {}
 
     private static MethodHandle errno(String name, FunctionDescriptor fd) {
-        // captureCallState puts the capture segment first.
-        return LINKER.downcallHandle(LIBC.findOrThrow(name), fd, ERRNO);
+        return Downcalls.withErrno(name, fd);
     }
 
     /**
@@ -118,7 +107,7 @@ public final class Sockets {
             MemorySegment addr = arena.allocate(128);
             MemorySegment len = arena.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, 128);
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = Downcalls.errnoSegment(arena);
             int r = (int) GETSOCKNAME.invokeExact(state, fd, addr, len);
             if (r < 0) throw new NativeException("getsockname", errno(state));
             return Short.toUnsignedInt(addr.get(JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN), 2));
@@ -127,7 +116,7 @@ public final class Sockets {
 
     private static int socket(int family, String where) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = Downcalls.errnoSegment(arena);
             int fd = (int) SOCKET.invokeExact(state, family, SOCK_STREAM | SOCK_CLOEXEC, 0);
             if (fd < 0) throw new NativeException("socket for " + where, errno(state));
             return fd;
@@ -138,7 +127,7 @@ public final class Sockets {
             throws NativeException {
         try {
             MemorySegment v = arena.allocateFrom(JAVA_INT, value);
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = Downcalls.errnoSegment(arena);
             if ((int) SETSOCKOPT.invokeExact(state, fd, level, name, v, 4) < 0) {
                 throw new NativeException(what, errno(state));
             }
@@ -147,7 +136,7 @@ public final class Sockets {
 
     private static void bindAndListen(int fd, MemorySegment addr, String where) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = Downcalls.errnoSegment(arena);
             if ((int) BIND.invokeExact(state, fd, addr, (int) addr.byteSize()) < 0) {
                 throw new NativeException("bind " + where, errno(state));
             }
@@ -158,7 +147,7 @@ public final class Sockets {
     }
 
     private static int errno(MemorySegment state) {
-        return (int) ERRNO_HANDLE.get(state, 0L);
+        return Downcalls.errno(state);
     }
 
     private static RuntimeException fatal(Throwable t) {
