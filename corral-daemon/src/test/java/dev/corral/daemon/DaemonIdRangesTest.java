@@ -1,19 +1,14 @@
 package dev.corral.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.daemon.client.ControlClient;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -23,34 +18,12 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * (explicit ranges at 0x500000 + n * 0x10000, used by no other test), kept under the
  * application's name in ids.json beside the state file, across restarts, until it is deleted.
  */
-class DaemonIdRangesTest {
-    static final ObjectMapper JSON = new ObjectMapper();
+class DaemonIdRangesTest extends RunningDaemon {
     static final long BASE = 0x500000, SLOT = 65536;
-
-    @TempDir
-    Path dir;
-    Daemon daemon;
-    ControlClient client;
 
     @BeforeAll
     static void asRoot() {
         assumeThat(new com.sun.security.auth.module.UnixSystem().getUid()).as("maps ranges outside /etc/subuid").isZero();
-    }
-
-    @BeforeEach
-    void start() throws Exception {
-        daemon = Daemon.start(paths());
-        client = new ControlClient(daemon.socket());
-    }
-
-    Daemon.Paths paths() {
-        return new Daemon.Paths(dir.resolve("run/control.sock"), dir.resolve("state/state.json"), dir.resolve("logs"));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (client != null) client.close();
-        if (daemon != null) daemon.close();
     }
 
     void restart() throws Exception {
