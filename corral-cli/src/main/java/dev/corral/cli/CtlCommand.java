@@ -45,7 +45,7 @@ final class CtlCommand implements Callable<Integer> {
         try (ControlClient c = new ControlClient(sock)) {
             ControlClient.Reply r = switch (action) {
                 case "status" -> c.get("/status");
-                case "apply" -> arg == null ? null : c.put("/config", Files.readString(Path.of(arg)));
+                case "apply" -> arg == null ? null : c.put("/config", readConfig(arg));
                 case "get" -> c.get(arg == null ? "/config" : "/config/applications/" + arg);
                 case "rm" -> arg == null ? null : c.delete("/config/applications/" + arg);
                 case "start", "stop", "restart" -> arg == null ? null : c.post("/control/applications/" + arg + "/" + action);
@@ -73,6 +73,15 @@ final class CtlCommand implements Callable<Integer> {
             else if (action.equals("status")) printStatus(JSON.readTree(r.body()));
             else System.out.println(JSON.readTree(r.body()).path("success").asText());
             return 0;
+        }
+    }
+
+    private static String readConfig(String file) {
+        try {
+            return Files.readString(Path.of(file));
+        } catch (java.io.IOException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new CtlCommand()),
+                    "cannot read " + file + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
         }
     }
 
