@@ -49,6 +49,15 @@ final class DaemonCommand implements Callable<Integer> {
             System.err.println("corral daemon: the saved configuration " + paths.state() + " is not valid here:");
             for (Problem p : e.problems()) System.err.println("corral: " + p);
             return ExitCodes.USAGE;
+        } catch (java.io.IOException e) {
+            // A socket, state or log path that cannot be made: say which, without a stack trace.
+            String what = e instanceof java.nio.file.FileSystemException f
+                    ? f.getFile() + ": " + (f.getReason() != null ? f.getReason()
+                            : e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                            : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getClass().getSimpleName())
+                    : e.getMessage();
+            System.err.println("corral daemon: cannot start: " + what);
+            return ExitCodes.SETUP_FAILED;
         }
         started.complete(daemon);
         System.err.println("corral daemon: listening on " + daemon.socket());
