@@ -102,6 +102,34 @@ public final class CgroupDetector {
         return new CgroupView(CgroupVersion.V2, null, List.of(h), capacity);
     }
 
+    /**
+     * The cgroup directories, one per mounted hierarchy (v1 and v2 alike), in which a process
+     * whose /proc/PID/cgroup reads {@code theirs} sits where this process does not: what a
+     * process joining it has to enter. Hierarchies mounted nowhere, or showing only a part the
+     * other's cgroup lies outside of, are left out.
+     */
+    public static List<String> differingDirs(String theirs) {
+        try {
+            List<Mount> mounts = mounts(Files.readString(Path.of("/proc/self/mountinfo")));
+            Map<String, String> own = ownCgroups(Files.readString(Path.of("/proc/self/cgroup")));
+            Map<String, String> other = ownCgroups(theirs);
+            List<String> out = new ArrayList<>();
+            Set<String> seen = new LinkedHashSet<>();
+            for (Mount m : mounts) {
+                if (!m.v2() && m.controllers().isEmpty()) continue;
+                String key = m.v2() ? "" : String.join(",", sorted(m.controllers()));
+                if (!seen.add(key)) continue;
+                String path = other.get(key);
+                if (path == null || path.equals(own.get(key))) continue;
+                String dir = dirOf(m, path);
+                if (dir != null && Files.isDirectory(Path.of(dir))) out.add(dir);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The directory of a cgroup path, for a mount that may show only part of the hierarchy. */
     private static String dirOf(Mount m, String path) {
         String root = m.root();

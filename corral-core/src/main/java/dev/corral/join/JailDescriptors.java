@@ -1,0 +1,134 @@
+package dev.corral.join;
+
+import dev.corral.JailSetupException;
+import dev.corral.launch.Launcher;
+import dev.corral.spec.Namespace;
+import dev.corral.sys.Libc;
+import dev.corral.sys.NamespaceFiles;
+import dev.corral.sys.NativeException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A running jail held open by descriptors: its namespaces (each checked with the kernel to be of
+ * its type), its root and, optionally, its program's cwd. Opened from /proc/PID before anything
+ * is joined, or received over a setns socket, whose server opened them while the jail was young
+ * (uWSGI's setns-preopen). The owner closes them.
+ */
+public final class JailDescriptors implements AutoCloseable {
+    private final long pid;
+    private final Map<Namespace, Integer> namespaces;
+    private final int root;
+    private final int cwd;
+
+    public JailDescriptors(long pid, Map<Namespace, Integer> namespaces, int root, int cwd) {
+        this.pid = pid;
+        this.namespaces = new EnumMap<>(Namespace.class);
+        this.namespaces.putAll(namespaces);
+        this.root = root;
+        this.cwd = cwd;
+    }
+
+    /**
+     * Opens the namespaces of process {@code pid} that differ from this process's own (joining
+     * one's own user namespace is refused by the kernel, and joining any other of one's own is
+     * pointless), except those in {@code skip}, and its root and cwd.
+     */
+    public static JailDescriptors open(long pid, Set<Namespace> skip) throws JailSetupException {
+        Map<Namespace, Integer> fds = new EnumMap<>(Namespace.class);
+        int root = -1, cwd = -1;
+        try {
+            for (Namespace ns : Namespace.values()) {
+                if (skip.contains(ns)) continue;
+                Path own = Path.of("/proc/self/ns", ns.procName()), theirs = Path.of("/proc", Long.toString(pid), "ns", ns.procName());
+                if (!Files.exists(own, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue; // no such namespace here (time)
+                String id;
+                try {
+                    id = Files.readSymbolicLink(theirs).toString();
+                } catch (IOException e) {
+                    throw new JailSetupException("cannot read " + theirs + ": " + reason(e), 13, 125);
+                }
+                if (id.equals(Files.readSymbolicLink(own).toString())) continue;
+                fds.put(ns, checked(theirs.toString(), ns));
+            }
+            root = NamespaceFiles.openDirectory("/proc/" + pid + "/root");
+            try {
+                cwd = NamespaceFiles.openDirectory("/proc/" + pid + "/cwd");
+            } catch (NativeException e) {
+                cwd = -1; // its cwd is gone: the root will do
+            }
+            return new JailDescriptors(pid, fds, root, cwd);
+        } catch (NativeException e) {
+            fds.values().forEach(Libc::close);
+            if (root >= 0) Libc.close(root);
+            throw new JailSetupException("cannot open " + e.getMessage().replaceFirst("^open ", "") + " (process " + pid + ")",
+                    e.errno(), 125);
+        } catch (IOException e) {
+            fds.values().forEach(Libc::close);
+            throw new JailSetupException("cannot read this process's own namespaces: " + e.getMessage(), 5, 125);
+        } catch (JailSetupException e) {
+            fds.values().forEach(Libc::close);
+            throw e;
+        }
+    }
+
+    /** Opens a namespace file and makes sure, with the kernel, that it is one of type {@code ns}. */
+    static int checked(String path, Namespace ns) throws NativeException, JailSetupException {
+        int fd = NamespaceFiles.open(path);
+        long type = NamespaceFiles.type(fd);
+        if (type != ns.cloneFlag()) {
+            Libc.close(fd);
+            throw new JailSetupException(path + " is not a " + ns.displayName() + " namespace", 22, 125);
+        }
+        return fd;
+    }
+
+    private static String reason(IOException e) {
+        return e instanceof java.nio.file.NoSuchFileException ? "no such process" : e.getMessage();
+    }
+
+    public long pid() {
+        return pid;
+    }
+
+    /** The namespaces to join, the user namespace first (it owns the others). */
+    public List<Namespace> namespaces() {
+        return new ArrayList<>(namespaces.keySet()); // EnumMap: declaration order, USER first
+    }
+
+    public int root() {
+        return root;
+    }
+
+    /** Whether the namespace held for {@code ns} is this process's own (nothing to join). */
+    public boolean isOwn(Namespace ns) {
+        Integer fd = namespaces.get(ns);
+        if (fd == null) return false;
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd))
+                    .equals(Files.readSymbolicLink(Path.of("/proc/self/ns", ns.procName())));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** What the launcher takes for a plan joining {@code which} (in that order). */
+    public Launcher.Opened opened(List<Namespace> which) {
+        return new Launcher.Opened(which.stream().map(namespaces::get).toList(), root, cwd);
+    }
+
+    @Override
+    public void close() {
+        namespaces.values().forEach(Libc::close);
+        namespaces.clear();
+        if (root >= 0) Libc.close(root);
+        if (cwd >= 0) Libc.close(cwd);
+    }
+}
