@@ -185,6 +185,11 @@ public final class JoinBuilder {
             Map<String, String> env = new LinkedHashMap<>(facts.environment());
             List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES").forEach(env::remove);
             env.putAll(environment);
+            if (skip.contains(Namespace.USER)) {
+                throw new SpecException("skip", "the user namespace is always joined when the jail has one of its own:"
+                        + " a process outside it would hold its capabilities over the host");
+            }
+            fds.requireUserNamespace();
             List<Namespace> namespaces = fds.namespaces();
             namespaces.removeAll(skip);
             namespaces.removeIf(fds::isOwn);
@@ -194,7 +199,7 @@ public final class JoinBuilder {
             LaunchPlan plan = new JoinPlanner(program, namespaces, cgroups, enterRoot, root, c, command, env,
                     takeTerminal, workingDirectory).plan();
             return new Prepared(plan, fds, namespaces, owned);
-        } catch (JailSetupException | RuntimeException e) {
+        } catch (SpecException | JailSetupException | RuntimeException e) {
             if (owned) fds.close();
             throw e;
         }

@@ -6,11 +6,11 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Runs applications in Linux namespace jails.",
-        subcommands = {RunCommand.class, PlanCommand.class, DoctorCommand.class, DaemonCommand.class, CtlCommand.class, LogsCommand.class})
+        subcommands = {RunCommand.class, ExecCommand.class, PlanCommand.class, DoctorCommand.class, DaemonCommand.class, CtlCommand.class, LogsCommand.class})
 final class CorralCommand implements Runnable {
     @Override
     public void run() {
-        System.err.println("corral: a command is needed: run, plan, doctor, daemon, ctl, logs. Try 'corral --help'.");
+        System.err.println("corral: a command is needed: run, exec, plan, doctor, daemon, ctl, logs. Try 'corral --help'.");
         System.exit(ExitCodes.USAGE);
     }
 }

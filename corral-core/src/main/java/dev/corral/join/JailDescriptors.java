@@ -107,6 +107,24 @@ public final class JailDescriptors implements AutoCloseable {
         return root;
     }
 
+    /**
+     * Makes sure the user namespace of process {@code pid} is held when it is not this process's
+     * own: a process that joins the rest without it keeps the caller's capabilities over the host
+     * (uWSGI's default skip list leaves it out; corral exec never does).
+     */
+    public void requireUserNamespace() throws JailSetupException {
+        if (namespaces.containsKey(Namespace.USER)) return;
+        String theirs = "/proc/" + pid + "/ns/user";
+        try {
+            if (Files.readSymbolicLink(Path.of(theirs)).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user")))) return;
+            namespaces.put(Namespace.USER, checked(theirs, Namespace.USER));
+        } catch (IOException e) {
+            throw new JailSetupException("process " + pid + " has a user namespace of its own, which this process cannot"
+                    + " open (" + e.getMessage() + "); joining the rest without it would keep this process's capabilities"
+                    + " over the host, so nothing joins", e instanceof NativeException n ? n.errno() : 13, 125);
+        }
+    }
+
     /** Whether the namespace held for {@code ns} is this process's own (nothing to join). */
     public boolean isOwn(Namespace ns) {
         Integer fd = namespaces.get(ns);
