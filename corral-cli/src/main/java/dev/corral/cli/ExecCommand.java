@@ -60,7 +60,7 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print the plan, every step in order, and exit without running anything.")
     boolean dryRun;
 
-    @Parameters(paramLabel = "[APP] -- COMMAND", arity = "1..*", description = "The application (without --pid or --socket), then the command after --.")
+    @Parameters(paramLabel = "[APP] -- COMMAND", arity = "0..*", description = "The application (without --pid or --socket), then the command after --.")
     List<String> words = new ArrayList<>();
 
     @Override

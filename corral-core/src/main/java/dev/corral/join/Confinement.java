@@ -105,12 +105,10 @@ public record Confinement(long uid, long gid, List<Long> groups, long bound, lon
                     try {
                         filters = fetchFilters.filters(p.pid());
                     } catch (dev.corral.sys.NativeException e) {
-                        String why = e.errno() == 1 || e.errno() == 13
-                                ? " (reading another process's seccomp filters takes root: CAP_SYS_ADMIN and the right to ptrace it)" : "";
-                        throw new JailSetupException("process " + p.pid() + " runs under a seccomp filter that corral cannot read ("
-                                + e.getMessage() + ")" + why + ", and no other filter is known to be no weaker; nothing joins it"
-                                + " (a joined process is never less confined than the jail's program; with the jail's spec,"
-                                + " as for a daemon's application, the filter is known)", e.errno(), 125);
+                        String why = e.errno() == 1 || e.errno() == 13 ? "; reading another process's filters takes root" : "";
+                        throw new JailSetupException("process " + p.pid() + " runs under a seccomp filter corral cannot read ("
+                                + e.getMessage() + why + "), and no other filter is known to be no weaker: nothing joins it"
+                                + " (with the jail's spec, as for a daemon's application, the filter is known)", e.errno(), 125);
                     }
                     words = "the " + filters.size() + " seccomp filter" + (filters.size() == 1 ? "" : "s")
                             + " of process " + p.pid() + ", as the kernel holds them";
