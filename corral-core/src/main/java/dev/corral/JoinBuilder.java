@@ -179,8 +179,8 @@ public final class JoinBuilder {
                 throw new JailSetupException("process " + program + " ended while it was being joined", 3, 125);
             }
             Map<Rlimit.Resource, long[]> own = new EnumMap<>(Rlimit.Resource.class);
-            LocalHost host = new LocalHost();
-            for (Rlimit.Resource r : Rlimit.Resource.values()) own.put(r, host.rlimit(r));
+            String limits = new LocalHost().readFile("/proc/self/limits").orElse("");
+            for (Rlimit.Resource r : Rlimit.Resource.values()) own.put(r, LocalHost.rlimitOf(limits, r));
             Confinement c = Confinement.of(facts, hardening, own, SeccompFilterReader::filters);
             Map<String, String> env = new LinkedHashMap<>(facts.environment());
             List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES").forEach(env::remove);
