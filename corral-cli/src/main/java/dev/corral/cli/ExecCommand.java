@@ -63,10 +63,24 @@ final class ExecCommand implements Callable<Integer> {
     @Parameters(paramLabel = "[APP] -- COMMAND", arity = "0..*", description = "The application (without --pid or --socket), then the command after --.")
     List<String> words = new ArrayList<>();
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         boolean byApp = target.pid == null && target.setnsSocket == null;
         List<String> command = new ArrayList<>(words);
+        // Before "--" only the application may stand, and only without --pid or --socket.
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        int dashes = original.indexOf("--");
+        if (dashes >= 0) {
+            int before = command.size() - (original.size() - dashes - 1);
+            if (before != (byApp ? 1 : 0)) {
+                return usage(byApp ? "APP" : target.pid != null ? "--pid" : "--socket", byApp
+                        ? "give one application before --, not " + command.subList(0, Math.max(before, 0))
+                        : "names the jail; no application goes before -- (found " + command.subList(0, Math.max(before, 0)) + ")");
+            }
+        }
         String app = null;
         if (byApp) {
             if (command.isEmpty()) return usage("APP", "which application? corral exec APP -- COMMAND");

@@ -84,6 +84,9 @@ class ExecCliIT {
             Cli.Result noCommand = Cli.run("exec", "--pid", pid);
             assertThat(noCommand.status()).isEqualTo(2);
             assertThat(noCommand.err()).isEqualTo("corral: COMMAND: no command to run (corral exec ... -- COMMAND)\n");
+            Cli.Result appAndPid = Cli.run("exec", "--pid", pid, "web", "--", "true");
+            assertThat(appAndPid.status()).isEqualTo(2);
+            assertThat(appAndPid.err()).isEqualTo("corral: --pid: names the jail; no application goes before -- (found [web])\n");
             Cli.Result notATerminal = Cli.run("exec", "-t", "--pid", pid, "--", "true");
             assertThat(notATerminal.status()).isEqualTo(2);
             assertThat(notATerminal.err()).isEqualTo("corral: -t: standard input is not a terminal in the foreground\n");
