@@ -64,6 +64,7 @@ public final class SeccompFilterReader {
             if ((long) PTRACE.invokeExact(errno, PTRACE_SEIZE, pid, 0L, MemorySegment.NULL) < 0) {
                 throw failure(pid, Downcalls.errno(errno), "seize");
             }
+            long resend = 0;
             try {
                 if ((long) PTRACE.invokeExact(errno, PTRACE_INTERRUPT, pid, 0L, MemorySegment.NULL) < 0) {
                     throw failure(pid, Downcalls.errno(errno), "interrupt");
@@ -72,6 +73,10 @@ public final class SeccompFilterReader {
                 if ((int) WAITPID.invokeExact(errno, pid, status, WALL) < 0) {
                     throw failure(pid, Downcalls.errno(errno), "wait for");
                 }
+                int st = status.get(JAVA_INT, 0);
+                // A signal that arrived first stops the process for its delivery: it is passed on at
+                // detach, or it would be lost. (The interrupt's own stop is an event stop, st >> 16 != 0.)
+                if ((st & 0xff) == 0x7f && (st >> 16) == 0) resend = (st >> 8) & 0xff;
                 List<byte[]> newestFirst = new ArrayList<>();
                 for (long i = 0; ; i++) {
                     long n = (long) PTRACE.invokeExact(errno, PTRACE_SECCOMP_GET_FILTER, pid, i, MemorySegment.NULL);
@@ -89,7 +94,7 @@ public final class SeccompFilterReader {
                 if (newestFirst.isEmpty()) throw failure(pid, ENOENT, "read the seccomp filters of");
                 return newestFirst.reversed();
             } finally {
-                long ignored = (long) PTRACE.invokeExact(errno, PTRACE_DETACH, pid, 0L, MemorySegment.NULL);
+                long ignored = (long) PTRACE.invokeExact(errno, PTRACE_DETACH, pid, 0L, MemorySegment.ofAddress(resend));
             }
         } catch (NativeException e) {
             throw e;
