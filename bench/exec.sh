@@ -3,7 +3,9 @@
 # ratio (issue 6: corral exec through the warm library path <= 1.0x nsenter):
 #   corral exec warm   the library, in a JVM that is already running (bench/WarmExec.java):
 #                      every namespace, the jail's cgroups, root and cwd, its uid/gid,
-#                      capabilities, no_new_privs and seccomp filter
+#                      capabilities, no_new_privs and seccomp filter; /proc read, the jail
+#                      opened and the plan made for each exec
+#   ... prepared       the same, read, opened and planned once (JoinBuilder.prepare())
 #   nsenter            util-linux nsenter --target PID --all -r -w true: every namespace, root
 #                      and cwd; no cgroup, capabilities, no_new_privs or filter
 #   corral exec cold   the CLI, a fresh JVM each time (corral exec --pid PID -- true)
@@ -37,20 +39,23 @@ for _ in $(seq 200); do
 done
 [ -n "$program" ] || { echo "exec.sh: the jail did not start" >&2; exit 1; }
 
-warm=$($JAVA -cp "$JAR" bench/WarmExec.java "$program" 100 "$RUNS")
+warm=$($JAVA -cp "$JAR" bench/WarmExec.java "$program" 100 "$RUNS" each)
+prepared=$($JAVA -cp "$JAR" bench/WarmExec.java "$program" 100 "$RUNS" prepared)
 hyperfine -N -w 20 -r "$RUNS" --export-json "$json" \
   -n "nsenter" "nsenter --target $program --all -r -w true" \
   -n "corral exec cold" "$JAVA -XX:-UsePerfData -XX:TieredStopAtLevel=1 -jar $JAR exec --pid $program -- true" \
   >/dev/null
 
-python3 - "$json" "$warm" <<'PY' | tee "$out"
+python3 - "$json" "$warm" "$prepared" <<'PY' | tee "$out"
 import json, sys, statistics, platform, os
 runs = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 med = {name: statistics.median(r["times"]) * 1000 for name, r in runs.items()}
 med["corral exec warm"] = float(sys.argv[2].split()[0])
+med["... prepared"] = float(sys.argv[3].split()[0])
 print(f"kernel {platform.release()}, {os.cpu_count()} cpus; medians of {len(runs['nsenter']['times'])} runs, ms")
-for name in ["corral exec warm", "nsenter", "corral exec cold"]:
+for name in ["corral exec warm", "... prepared", "nsenter", "corral exec cold"]:
     print(f"  {name:20s} {med[name]:8.2f}")
 print(f"corral exec warm / nsenter = {med['corral exec warm'] / med['nsenter']:.2f}   (target <= 1.00)")
+print(f"prepared / nsenter         = {med['... prepared'] / med['nsenter']:.2f}")
 print(f"corral exec cold / nsenter = {med['corral exec cold'] / med['nsenter']:.2f}")
 PY

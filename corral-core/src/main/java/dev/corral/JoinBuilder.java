@@ -125,26 +125,66 @@ public final class JoinBuilder {
     /** Reads the jail, opens it and plans; the plan is printed by {@code corral exec --dry-run}. */
     public LaunchPlan plan() throws SpecException, JailSetupException {
         try (Prepared p = prepare()) {
-            return p.plan;
+            return p.plan();
         }
     }
 
     /** Starts the process in the jail; returns once it has been exec'd there. */
     public JailedProcess start() throws SpecException, JailSetupException, IOException {
         try (Prepared p = prepare()) {
-            return Launcher.shared().start(p.plan, stdio, p.descriptors.opened(p.joined));
+            return p.start();
         }
     }
 
-    private record Prepared(LaunchPlan plan, JailDescriptors descriptors, List<Namespace> joined, boolean owned)
-            implements AutoCloseable {
+    /**
+     * A join read, opened and planned once, to be started any number of times: the jail's
+     * descriptors stay open (as a setns socket's are) until {@link #close()}. What the process is
+     * held to is what the program held when this was prepared. Each start first checks that the
+     * program is still the same process.
+     */
+    public static final class Prepared implements AutoCloseable {
+        private final LaunchPlan plan;
+        private final JailDescriptors descriptors;
+        private final List<Namespace> joined;
+        private final boolean owned;
+        private final long program, startTime;
+        private final JailBuilder.StdioMode stdio;
+
+        private Prepared(LaunchPlan plan, JailDescriptors descriptors, List<Namespace> joined, boolean owned,
+                         long program, long startTime, JailBuilder.StdioMode stdio) {
+            this.plan = plan;
+            this.descriptors = descriptors;
+            this.joined = List.copyOf(joined);
+            this.owned = owned;
+            this.program = program;
+            this.startTime = startTime;
+            this.stdio = stdio;
+        }
+
+        public LaunchPlan plan() {
+            return plan;
+        }
+
+        public JailedProcess start() throws JailSetupException, IOException {
+            long now;
+            try {
+                now = ProcessFacts.startTime(program);
+            } catch (IOException e) {
+                now = -1;
+            }
+            if (now != startTime) throw new JailSetupException("process " + program + " has ended: its jail is gone", 3, 125);
+            return Launcher.shared().start(plan, stdio, descriptors.opened(joined));
+        }
+
+        /** Closes the jail's descriptors (those received from a setns socket stay the caller's). */
         @Override
         public void close() {
             if (owned) descriptors.close();
         }
     }
 
-    private Prepared prepare() throws SpecException, JailSetupException {
+    /** Reads the jail, opens it and plans, for {@link Prepared#start()} once or many times. */
+    public Prepared prepare() throws SpecException, JailSetupException {
         List<Problem> problems = new ArrayList<>();
         if (pid <= 0) problems.add(new Problem("jail", "no jail to join: give the pid of one of its processes"));
         if (command.isEmpty() || command.getFirst().isEmpty()) problems.add(new Problem("command", "no program to run"));
@@ -198,7 +238,7 @@ public final class JoinBuilder {
             boolean enterRoot = namespaces.contains(Namespace.MOUNT) || root;
             LaunchPlan plan = new JoinPlanner(program, namespaces, cgroups, enterRoot, root, c, command, env,
                     takeTerminal, workingDirectory).plan();
-            return new Prepared(plan, fds, namespaces, owned);
+            return new Prepared(plan, fds, namespaces, owned, program, facts.startTime(), stdio);
         } catch (SpecException | JailSetupException | RuntimeException e) {
             if (owned) fds.close();
             throw e;

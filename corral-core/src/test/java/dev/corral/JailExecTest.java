@@ -104,6 +104,25 @@ class JailExecTest {
     }
 
     @Test
+    void aPreparedJoinStartsAgainAndAgainUntilTheJailIsGone() throws Exception {
+        startJail(new JailBuilder().hostname("again"));
+        try (JoinBuilder.Prepared prepared = new JoinBuilder().jail(jail.jailPid()).hardening(Hardening.DEFAULT)
+                .command("hostname").prepare()) {
+            for (int i = 0; i < 3; i++) {
+                JailedProcess p = prepared.start();
+                assertThat(new String(p.getInputStream().readAllBytes())).isEqualTo("again\n");
+                assertThat(p.waitFor()).isZero();
+                p.getInputStream().close();
+                p.getErrorStream().close();
+            }
+            jail.destroyForcibly();
+            jail.waitFor();
+            JailSetupException gone = catchThrowableOfType(JailSetupException.class, prepared::start);
+            assertThat(gone.getMessage()).endsWith("has ended: its jail is gone");
+        }
+    }
+
+    @Test
     void badInputIsRefusedBeforeAnythingStarts() {
         SpecException e = catchThrowableOfType(SpecException.class, () -> new JoinBuilder().command().plan());
         assertThat(e.getMessage()).contains("jail").contains("no program to run");
