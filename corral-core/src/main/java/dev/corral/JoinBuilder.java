@@ -233,6 +233,7 @@ public final class JoinBuilder {
             List<Namespace> namespaces = fds.namespaces();
             namespaces.removeAll(skip);
             namespaces.removeIf(fds::isOwn);
+            namespaces = fds.joinOrder(namespaces);
             boolean root = Libc.geteuid() == 0;
             List<String> cgroups = CgroupDetector.differingDirs(facts.cgroups());
             boolean enterRoot = namespaces.contains(Namespace.MOUNT) || root;

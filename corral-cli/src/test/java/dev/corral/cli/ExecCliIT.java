@@ -40,6 +40,20 @@ class ExecCliIT {
     }
 
     @Test
+    void aJailInANetworkNamespaceOfIpNetnsAddIsJoinedThroughItsRelay() throws Exception {
+        try (var netns = dev.corral.testing.TestNetns.add("corral-exec-" + ProcessHandle.current().pid());
+             RunningJail jail = RunningJail.start(List.of(), List.of("--join-net", netns.path()), "true")) {
+            long inode = (Long) java.nio.file.Files.getAttribute(java.nio.file.Path.of(netns.path()), "unix:ino");
+            // The jail's first process is the relay outside its pid namespace; exec finds the program.
+            assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + jail.pid + "/comm"))).isEqualTo("corral-relay\n");
+            Cli.Result r = Cli.run("exec", "--pid", String.valueOf(jail.pid), "--", "sh", "-c",
+                    "readlink /proc/self/ns/net; cat /proc/2/comm");
+            assertThat(r.err()).isEmpty();
+            assertThat(r.out()).isEqualTo("net:[" + inode + "]\nsleep\n");
+        }
+    }
+
+    @Test
     void nobodyJoinsItsOwnJailWhenThereIsNoFilterToReproduce() throws Exception {
         try (RunningJail jail = RunningJail.start(Cli.NOBODY, List.of("--hostname", "nobodys", "--seccomp", "unconfined"), SEES)) {
             Cli.Result r = Cli.runAs(Cli.NOBODY, "exec", "--pid", String.valueOf(jail.pid), "--", "/bin/sh", "-c", SEES);

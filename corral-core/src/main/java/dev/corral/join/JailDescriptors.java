@@ -125,6 +125,37 @@ public final class JailDescriptors implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code which} in the order the kernel lets them be joined: the user namespace before the
+     * namespaces it owns (from inside it, only those can be joined), and before it those that an
+     * outer user namespace owns (a network namespace of {@code ip netns add} that the jail joined,
+     * say), while the caller still has its own capabilities.
+     */
+    public List<Namespace> joinOrder(List<Namespace> which) {
+        if (!which.contains(Namespace.USER)) return List.copyOf(which);
+        String user;
+        try {
+            user = NamespaceFiles.info(namespaces.get(Namespace.USER)).id();
+        } catch (NativeException e) {
+            return List.copyOf(which);
+        }
+        List<Namespace> before = new ArrayList<>(), after = new ArrayList<>();
+        for (Namespace ns : which) {
+            if (ns == Namespace.USER) continue;
+            List<String> owners;
+            try {
+                owners = NamespaceFiles.info(namespaces.get(ns)).owners();
+            } catch (NativeException e) {
+                owners = List.of();
+            }
+            (owners.isEmpty() || owners.getFirst().equals(user) ? after : before).add(ns);
+        }
+        List<Namespace> out = new ArrayList<>(before);
+        out.add(Namespace.USER);
+        out.addAll(after);
+        return out;
+    }
+
     /** Whether the namespace held for {@code ns} is this process's own (nothing to join). */
     public boolean isOwn(Namespace ns) {
         Integer fd = namespaces.get(ns);

@@ -14,8 +14,9 @@ import java.util.Map;
 /**
  * The plan of a process that joins a running jail ({@code corral exec}): pure, from what was read
  * of the jail's program and what the caller asked for. The executor's monitor clones a process in
- * the caller's namespaces; it moves into the program's cgroups, joins the user namespace first
- * (it owns the rest), then the others, enters the jail's root and cwd, forks into the pid
+ * the caller's namespaces; it moves into the program's cgroups, joins the user namespace before
+ * the namespaces it owns (any owned by an outer one, such as a network namespace the jail joined,
+ * come before it), enters the jail's root and cwd, forks into the pid
  * namespace (a relay stays outside), and takes on the program's confinement in the same order
  * as a jail's own program does, last of all its seccomp filters.
  *
@@ -54,10 +55,13 @@ public record JoinPlanner(long target, List<Namespace> namespaces, List<String> 
             Namespace ns = namespaces.get(i);
             String path = "/proc/" + target + "/ns/" + ns.procName();
             String words = "join the " + ns.displayName() + " namespace" + of;
-            if (i == 0) {
-                words += ns == Namespace.USER ? " (first, as it owns the others; " : " (";
-                words += "not dumpable from here on: nothing in the jail can ptrace the setup)";
+            List<String> why = new ArrayList<>();
+            if (ns == Namespace.USER && i + 1 < namespaces.size()) why.add("before the namespaces it owns");
+            if (ns != Namespace.USER && namespaces.indexOf(Namespace.USER) > i) {
+                why.add("an outer user namespace owns it: joined while the caller's capabilities hold");
             }
+            if (i == 0) why.add("not dumpable from here on: nothing in the jail can ptrace the setup");
+            if (!why.isEmpty()) words += " (" + String.join("; ", why) + ")";
             steps.add(step(Op.SETNS, words, String.valueOf(i), Long.toHexString(ns.cloneFlag())));
             joins.add(new LaunchPlan.Join(ns, path, "namespace " + ns.userName() + of));
         }
