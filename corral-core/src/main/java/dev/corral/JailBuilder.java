@@ -79,6 +79,7 @@ public final class JailBuilder {
     private boolean newSession = true;
     private String procHidepid;
     private StdioMode stdio = StdioMode.PIPE;
+    private OutputSink output;
     private ResourceLimits limits = ResourceLimits.NONE;
     private String cgroupPath;
     private CgroupSpec.Mode cgroupMode = CgroupSpec.Mode.AUTO;
@@ -292,6 +293,16 @@ public final class JailBuilder {
 
     public JailBuilder stdio(StdioMode mode) {
         this.stdio = Objects.requireNonNull(mode);
+        this.output = null;
+        return this;
+    }
+
+    /**
+     * Sends the program's stdout and stderr to {@code sink} (stdin empty) instead of the
+     * process's streams: no thread waits on them, which is what a host of many jails wants.
+     */
+    public JailBuilder output(OutputSink sink) {
+        this.output = Objects.requireNonNull(sink);
         return this;
     }
 
@@ -470,6 +481,6 @@ public final class JailBuilder {
      * Returns once the program has been exec'd inside the finished jail.
      */
     public JailedProcess start() throws SpecException, JailSetupException, IOException {
-        return Launcher.shared().start(build(), stdio);
+        return output != null ? Launcher.shared().start(build(), output) : Launcher.shared().start(build(), stdio);
     }
 }

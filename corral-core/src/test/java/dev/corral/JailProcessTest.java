@@ -34,6 +34,62 @@ class JailProcessTest {
         assertThat(p.isAlive()).isFalse();
     }
 
+    /** Output to a sink: stdout and stderr on one pipe, in the order written, stdin empty. */
+    private static final class Sink implements OutputSink {
+        final StringBuilder text = new StringBuilder();
+        final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+
+        @Override public synchronized void write(byte[] b, int off, int len) { text.append(new String(b, off, len)); }
+
+        @Override public void closed() { closed.countDown(); }
+
+        synchronized String text() { return text.toString(); }
+    }
+
+    @Test
+    void outputToASinkKeepsTheOrderOfStdoutAndStderr() throws Exception {
+        Sink sink = new Sink();
+        JailedProcess p = new JailBuilder().output(sink)
+                .command("sh", "-c", "echo one; echo two >&2; echo three; cat; echo after-stdin >&2; exit 5").start();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(5);
+        assertThat(sink.closed.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(sink.text()).isEqualTo("one\ntwo\nthree\nafter-stdin\n");
+        assertThat(p.getInputStream().read()).isEqualTo(-1);
+    }
+
+    @Test
+    void runningJailsWithASinkCostNoThreadEach() throws Exception {
+        int jails = 20;
+        int before = threadCount();
+        List<JailedProcess> running = new java.util.ArrayList<>();
+        List<Sink> sinks = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < jails; i++) {
+                Sink s = new Sink();
+                sinks.add(s);
+                running.add(new JailBuilder().output(s).command("sh", "-c", "echo up; exec sleep 60").start());
+            }
+            for (Sink s : sinks) {
+                for (int i = 0; i < 200 && !s.text().equals("up\n"); i++) Thread.sleep(10);
+                assertThat(s.text()).isEqualTo("up\n");
+            }
+            // A platform thread per jail (or per pipe) would add 20 to 60; the event loop is one.
+            assertThat(threadCount() - before).isLessThan(jails / 2);
+        } finally {
+            for (JailedProcess p : running) p.destroyForcibly();
+            for (JailedProcess p : running) assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        }
+        for (JailedProcess p : running) assertThat(p.exitValue()).isEqualTo(128 + 9);
+    }
+
+    /** The JVM's threads, as the kernel counts them. */
+    private static int threadCount() throws java.io.IOException {
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            return (int) tasks.count();
+        }
+    }
+
     @Test
     void destroyDeliversSigtermAndDestroyForciblyKillsTheJail() throws Exception {
         JailedProcess p = new JailBuilder().command("sh", "-c", "trap 'echo term; exit 42' TERM; echo up; while :; do sleep 0.05; done").start();

@@ -3,6 +3,7 @@ package dev.corral.launch;
 import dev.corral.JailBuilder.StdioMode;
 import dev.corral.JailSetupException;
 import dev.corral.JailedProcess;
+import dev.corral.OutputSink;
 import dev.corral.plan.HostView;
 import dev.corral.cgroup.JailCgroup;
 import dev.corral.plan.LaunchPlan;
@@ -18,6 +19,7 @@ import dev.corral.plan.NamespaceFile;
 import dev.corral.spec.JailSpec;
 import dev.corral.spec.Namespace;
 import dev.corral.spec.SpecException;
+import dev.corral.sys.EventLoop;
 import dev.corral.sys.Libc;
 import dev.corral.sys.NamespaceFiles;
 import dev.corral.sys.NativeException;
@@ -89,7 +91,20 @@ public final class Launcher {
      * kept, an unnamed one is given back when the jail ends (or the start fails).
      */
     public JailedProcess start(JailSpec spec, StdioMode stdio) throws SpecException, JailSetupException, IOException {
-        if (!allocates(spec)) return start(new Planner(host).plan(spec), stdio);
+        return start(spec, stdio, null);
+    }
+
+    /**
+     * Plans and starts {@code spec} with its stdout and stderr going to {@code sink} (one pipe,
+     * read by the event loop) and an empty stdin: the streams of the process are empty.
+     */
+    public JailedProcess start(JailSpec spec, OutputSink sink) throws SpecException, JailSetupException, IOException {
+        return start(spec, StdioMode.PIPE, java.util.Objects.requireNonNull(sink));
+    }
+
+    private JailedProcess start(JailSpec spec, StdioMode stdio, OutputSink sink)
+            throws SpecException, JailSetupException, IOException {
+        if (!allocates(spec)) return start(new Planner(host).plan(spec), stdio, sink);
         AutoIdRange auto = spec.autoIds();
         RangeAllocator allocator = auto.allocatorOrDefault();
         RangeAllocator.Lease lease = null;
@@ -105,7 +120,7 @@ public final class Launcher {
             throw new SpecException(spec.labels().of("autoIds"), e.getMessage());
         }
         try {
-            JailedProcess p = start(new Planner(host).plan(withRange(spec, range)), stdio);
+            JailedProcess p = start(new Planner(host).plan(withRange(spec, range)), stdio, sink);
             if (lease != null) ((MonitoredJail) p).whenGone(lease::close);
             return p;
         } catch (SpecException | JailSetupException | IOException | RuntimeException e) {
@@ -125,9 +140,13 @@ public final class Launcher {
     }
 
     public JailedProcess start(LaunchPlan plan, StdioMode stdio) throws JailSetupException, IOException {
+        return start(plan, stdio, (OutputSink) null);
+    }
+
+    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink) throws JailSetupException, IOException {
         JailCgroup cgroup = plan.cgroup() == null ? null : JailCgroup.create(plan.cgroup());
         try {
-            return start(plan, stdio, cgroup);
+            return start(plan, stdio, sink, cgroup);
         } catch (JailSetupException | IOException | RuntimeException e) {
             // The monitor removes the cgroup once it has run; if it never did, it is ours to remove.
             if (cgroup != null) cgroup.removeQuietly();
@@ -160,14 +179,15 @@ public final class Launcher {
     /** Starts a plan that joins a running jail (see {@link dev.corral.JoinBuilder}) with its descriptors. */
     public JailedProcess start(LaunchPlan plan, StdioMode stdio, Opened opened) throws JailSetupException, IOException {
         if (plan.cgroup() != null) throw new IllegalArgumentException("a joining plan has no cgroup of its own");
-        return start(plan, stdio, null, opened);
+        return start(plan, stdio, null, null, opened);
     }
 
-    private JailedProcess start(LaunchPlan plan, StdioMode stdio, JailCgroup cgroup) throws JailSetupException, IOException {
-        return start(plan, stdio, cgroup, null);
+    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink, JailCgroup cgroup)
+            throws JailSetupException, IOException {
+        return start(plan, stdio, sink, cgroup, null);
     }
 
-    private JailedProcess start(LaunchPlan plan, StdioMode stdio, JailCgroup cgroup, Opened opened)
+    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink, JailCgroup cgroup, Opened opened)
             throws JailSetupException, IOException {
         List<Integer> parentEnds = new ArrayList<>();
         List<Integer> childEnds = new ArrayList<>();
@@ -177,7 +197,17 @@ public final class Launcher {
             int[] from;
             int[] to;
             int[] in = null, out = null, err = null;
-            if (stdio == StdioMode.PIPE) {
+            if (sink != null) {
+                // One pipe for stdout and stderr, so the sink sees them in the order written.
+                in = pipe(childEnds, parentEnds, true);
+                out = pipe(childEnds, parentEnds, false);
+                handOver(parentEnds, in[1]);
+                Libc.close(in[1]); // the program reads end-of-file
+                handOver(parentEnds, out[0]);
+                watchOutput(out[0], sink); // the loop's from now on, even if the start fails
+                from = new int[] {in[0], out[1], out[1], ctl[0], events[1]};
+                to = new int[] {0, 1, 2, PLAN_FD, EVENT_FD};
+            } else if (stdio == StdioMode.PIPE) {
                 in = pipe(childEnds, parentEnds, true);
                 out = pipe(childEnds, parentEnds, false);
                 err = pipe(childEnds, parentEnds, false);
@@ -201,8 +231,10 @@ public final class Launcher {
             int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
             closeAll(childEnds);
             List<Step> steps = stepsFor(plan, cgroup);
-            MonitoredJail jail = new MonitoredJail(pid, plan, steps, cgroup, ctl[1], events[0],
-                    in == null ? -1 : in[1], out == null ? -1 : out[0], err == null ? -1 : err[0]);
+            MonitoredJail jail = sink != null
+                    ? new MonitoredJail(pid, plan, steps, cgroup, ctl[1], events[0], -1, -1, -1)
+                    : new MonitoredJail(pid, plan, steps, cgroup, ctl[1], events[0],
+                            in == null ? -1 : in[1], out == null ? -1 : out[0], err == null ? -1 : err[0]);
             parentEnds.clear(); // owned by the jail object now
             jail.begin(PlanEncoder.encode(plan.cloneFlags(), steps));
             return jail;
@@ -215,6 +247,26 @@ public final class Launcher {
             closeAll(parentEnds);
             throw e;
         }
+    }
+
+    /** {@code fd} is no longer ours to close on failure. */
+    private static void handOver(List<Integer> parentEnds, int fd) {
+        parentEnds.remove(Integer.valueOf(fd));
+    }
+
+    /** From now on the event loop reads {@code fd} into the sink, and closes it at its end. */
+    private static void watchOutput(int fd, OutputSink sink) throws NativeException {
+        EventLoop.shared().watch(fd, new EventLoop.Reader() {
+            @Override
+            public void data(byte[] b, int off, int len) {
+                sink.write(b, off, len);
+            }
+
+            @Override
+            public void end() {
+                sink.closed();
+            }
+        });
     }
 
     /**

@@ -6,17 +6,15 @@ import dev.corral.cgroup.CgroupStats;
 import dev.corral.cgroup.JailCgroup;
 import dev.corral.plan.LaunchPlan;
 import dev.corral.plan.Step;
+import dev.corral.sys.EventLoop;
 import dev.corral.sys.Libc;
 import dev.corral.sys.NativeException;
 
-import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -25,7 +23,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A jail seen from Java: the executor's monitor process (our child), its event pipe, and the
- * program's streams. One platform thread per jail follows the events and reaps the monitor.
+ * program's streams. Once the program runs, the event pipe is followed by the JVM's one
+ * {@link EventLoop}; when it ends, a virtual thread reaps the monitor and completes the exit, so a
+ * running jail costs no thread of its own.
  */
 final class MonitoredJail extends JailedProcess {
     private static final int SIGTERM = 15, SIGKILL = 9;
@@ -38,7 +38,7 @@ final class MonitoredJail extends JailedProcess {
     private final JailCgroup cgroup;
     private volatile CgroupStats finalStats;
     private final OutputStream control;
-    private final BufferedReader events;
+    private final EventLines events;
     private final OutputStream stdin;
     private final InputStream stdout;
     private final InputStream stderr;
@@ -48,6 +48,8 @@ final class MonitoredJail extends JailedProcess {
     private boolean reaped;
     private volatile long jailPid = -1;
     private volatile int exitValue = -1;
+    /** The status in the monitor's EXIT event; -1 until it comes (it never does if the monitor is killed). */
+    private volatile int reportedExit = -1;
     /** Run once the jail is gone, before waitFor() returns (the launcher gives back an id range). */
     private final List<Runnable> whenGone = new java.util.ArrayList<>();
     private boolean gone;
@@ -59,7 +61,7 @@ final class MonitoredJail extends JailedProcess {
         this.steps = List.copyOf(steps);
         this.cgroup = cgroup;
         this.control = output(controlFd);
-        this.events = new BufferedReader(new InputStreamReader(input(eventFd), StandardCharsets.UTF_8));
+        this.events = new EventLines(eventFd);
         this.stdin = stdinFd < 0 ? OutputStream.nullOutputStream() : output(stdinFd);
         this.stdout = stdoutFd < 0 ? InputStream.nullInputStream() : input(stdoutFd);
         this.stderr = stderrFd < 0 ? InputStream.nullInputStream() : input(stderrFd);
@@ -111,16 +113,18 @@ final class MonitoredJail extends JailedProcess {
                     drainAndReap();
                     throw failure;
                 } else if (line.equals("OK")) {
-                    Thread.ofPlatform().daemon().name("corral-jail-" + monitorPid).start(this::follow);
+                    follow();
                     return;
                 } else if (line.startsWith("EXIT ")) {
                     exitReported();
                     break;
                 }
             }
+            Libc.close(events.fd());
             int status = reap();
             throw new JailSetupException("the executor ended before the program started (status " + status + ")", 0, 125);
         } catch (IOException e) {
+            Libc.close(events.fd());
             killMonitor(SIGKILL);
             reapQuietly();
             throw e;
@@ -161,22 +165,52 @@ final class MonitoredJail extends JailedProcess {
         } catch (IOException ignored) {
             // nothing more to learn
         }
+        Libc.close(events.fd());
         reapQuietly();
     }
 
-    private void follow() {
-        int code = -1;
+    /** The program runs: the event loop takes the pipe (and any line already read past "OK"). */
+    private void follow() throws JailSetupException {
+        drainEvents();
         try {
-            String line;
-            while ((line = events.readLine()) != null) {
-                if (line.startsWith("EXIT ")) {
-                    code = Integer.parseInt(line.substring(5).trim());
-                    exitReported();
+            EventLoop.shared().watch(events.fd(), new EventLoop.Reader() {
+                @Override
+                public void data(byte[] b, int off, int len) {
+                    events.feed(b, off, len);
+                    drainEvents();
                 }
-            }
-        } catch (IOException | NumberFormatException ignored) {
-            // the monitor is gone; its wait status tells the rest
+
+                @Override
+                public void end() {
+                    // Reaping and whatever waits on the exit may block: not on the loop's thread.
+                    Thread.ofVirtual().name("corral-jail-end-" + monitorPid).start(MonitoredJail.this::ended);
+                }
+            });
+        } catch (NativeException e) {
+            // The loop has closed the pipe already; without it the jail could not be followed.
+            killMonitor(SIGKILL);
+            reapQuietly();
+            throw new JailSetupException("cannot follow the jail: " + e.getMessage(), e.errno(), 125);
         }
+    }
+
+    private void drainEvents() {
+        String line;
+        while ((line = events.next()) != null) {
+            if (line.startsWith("EXIT ")) {
+                try {
+                    reportedExit = Integer.parseInt(line.substring(5).trim());
+                } catch (NumberFormatException ignored) {
+                    // a garbled report: the monitor's wait status tells the rest
+                }
+                exitReported();
+            }
+        }
+    }
+
+    /** The monitor closed its event pipe: it is exiting or gone. */
+    private void ended() {
+        int code = reportedExit;
         int status = reapQuietly();
         exitValue = code >= 0 ? code : status;
         if (code < 0 && cgroup != null) {
@@ -186,7 +220,6 @@ final class MonitoredJail extends JailedProcess {
         }
         try {
             control.close();
-            events.close();
         } catch (IOException ignored) {
             // already closed
         }

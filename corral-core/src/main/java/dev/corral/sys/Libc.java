@@ -27,7 +27,8 @@ public final class Libc {
     public static final int F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
     public static final int MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
     public static final int POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
-    public static final int EINTR = 4, ECHILD = 10;
+    public static final int EINTR = 4, ECHILD = 10, EAGAIN = 11;
+    public static final int F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0x800;
 
     private static final MethodHandle GETEUID = plain("geteuid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETEGID = plain("getegid", FunctionDescriptor.of(JAVA_INT));
@@ -37,6 +38,7 @@ public final class Libc {
     private static final MethodHandle STRERROR = plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     private static final MethodHandle PIPE2 = errno("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle CLOSE = errno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = errno("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle FCNTL = errno("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle KILL = errno("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
@@ -82,6 +84,13 @@ public final class Libc {
     }
 
     private static int record(int result) {
+        if (result < 0) {
+            LAST_ERRNO.get()[0] = Downcalls.errno(CAPTURED.get());
+        }
+        return result;
+    }
+
+    private static long recordLong(long result) {
         if (result < 0) {
             LAST_ERRNO.get()[0] = Downcalls.errno(CAPTURED.get());
         }
@@ -135,6 +144,18 @@ public final class Libc {
 
     public static int close(int fd) {
         try { return record((int) CLOSE.invokeExact(CAPTURED.get(), fd)); } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** read(2) into {@code buf}: the bytes read, 0 at end of file, -1 with {@link #errno()} set. */
+    public static long read(int fd, MemorySegment buf) {
+        try { return recordLong((long) READ.invokeExact(CAPTURED.get(), fd, buf, buf.byteSize())); }
+        catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** Makes {@code fd} non-blocking; false (errno set) if it cannot. */
+    public static boolean setNonBlocking(int fd) {
+        int flags = fcntl(fd, F_GETFL, 0);
+        return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) >= 0;
     }
 
     public static int fcntl(int fd, int cmd, int arg) {

@@ -1,5 +1,6 @@
 package dev.corral.daemon.api;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -79,14 +80,15 @@ final class ControlHandler extends Handler.Abstract {
         if (path.equals("/status") || path.equals("/status/")) {
             if (!method.equals("GET")) return notAllowed(response, callback);
             // Compact: at a thousand applications the indentation alone is a third of the bytes.
-            return reply(response, callback, 200, status(supervisor.status()), false);
+            List<AppStatus> all = supervisor.status();
+            return stream(response, callback, false, g -> StatusJson.writeAll(g, all));
         }
         if ((m = APP_STATUS.matcher(path)).matches()) {
             // One application, as NGINX Unit's /status/applications/NAME: its entry of /status,
             // at the cost of one application rather than all of them.
             if (!method.equals("GET")) return notAllowed(response, callback);
             String name = m.group(1);
-            return supervisor.status(name).<Boolean>map(s -> reply(response, callback, 200, status(s)))
+            return supervisor.status(name).<Boolean>map(s -> stream(response, callback, true, g -> StatusJson.write(g, s)))
                     .orElseGet(() -> reply(response, callback, 404, error("no application \"" + name + "\"")));
         }
         if ((m = CONTROL.matcher(path)).matches()) {
@@ -143,38 +145,6 @@ final class ControlHandler extends Handler.Abstract {
         return Content.Source.asString(request, StandardCharsets.UTF_8);
     }
 
-    static ObjectNode status(List<AppStatus> apps) {
-        ObjectNode root = JSON.createObjectNode();
-        ObjectNode out = root.putObject("applications");
-        for (AppStatus s : apps) out.set(s.name(), status(s));
-        return root;
-    }
-
-    /** One application's entry in /status. */
-    static ObjectNode status(AppStatus s) {
-        ObjectNode a = JSON.createObjectNode();
-        a.put("state", s.state().word());
-        if (s.pid() != null) a.put("pid", s.pid());
-        a.put("restarts", s.restarts());
-        if (s.lastExit() != null) {
-            a.put("last_exit", s.lastExit());
-            a.put("last_exit_at", s.lastExitAt().toString());
-        }
-        if (s.uptime() != null) a.put("uptime_s", s.uptime().toMillis() / 1000.0);
-        if (s.lastError() != null) a.put("error", s.lastError());
-        if (s.usage() != null) {
-            ObjectNode u = a.putObject("usage");
-            u.put("cgroup", s.usage().driver());
-            u.put("cpu_usec", s.usage().cpuUsec());
-            u.put("memory_current", s.usage().memoryCurrent());
-            u.put("memory_peak", s.usage().memoryPeak());
-            u.put("pids_current", s.usage().pidsCurrent());
-            u.put("oom_kills", s.usage().oomKills());
-        }
-        a.put("log", s.log());
-        return a;
-    }
-
     private static ObjectNode error(String message) {
         return JSON.createObjectNode().put("error", message);
     }
@@ -187,17 +157,33 @@ final class ControlHandler extends Handler.Abstract {
         return reply(response, callback, 405, error("method not allowed here"));
     }
 
-    private static boolean reply(Response response, Callback callback, int status, JsonNode body) {
-        return reply(response, callback, status, body, true);
+    /** What writes a 200 answer's JSON. */
+    private interface JsonBody {
+        void writeTo(JsonGenerator g) throws IOException;
     }
 
-    private static boolean reply(Response response, Callback callback, int status, JsonNode body, boolean pretty) {
+    /** A 200 answer whose JSON is generated straight into the response, in chunks. */
+    private static boolean stream(Response response, Callback callback, boolean pretty, JsonBody body) {
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        try (JsonGenerator g = JSON.getFactory().createGenerator(Content.Sink.asOutputStream(response))) {
+            if (pretty) g.useDefaultPrettyPrinter();
+            body.writeTo(g);
+            g.writeRaw('\n');
+        } catch (IOException e) {
+            callback.failed(e);
+            return true;
+        }
+        callback.succeeded();
+        return true;
+    }
+
+    private static boolean reply(Response response, Callback callback, int status, JsonNode body) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         byte[] bytes;
         try {
-            var writer = pretty ? JSON.writerWithDefaultPrettyPrinter() : JSON.writer();
-            bytes = (writer.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
+            bytes = (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             callback.failed(e);
             return true;

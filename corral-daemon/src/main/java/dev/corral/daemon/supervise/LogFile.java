@@ -1,7 +1,8 @@
 package dev.corral.daemon.supervise;
 
+import dev.corral.OutputSink;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ public final class LogFile {
     private final int keep;
     private OutputStream out;
     private long size;
+    private boolean closed;
 
     public LogFile(Path file, long maxBytes, int keep) throws IOException {
         this.file = file;
@@ -37,6 +39,7 @@ public final class LogFile {
     }
 
     public synchronized void write(byte[] b, int off, int len) throws IOException {
+        if (closed) throw new IOException(file + ": closed");
         if (size > 0 && size + len > maxBytes) rotate();
         out.write(b, off, len);
         out.flush();
@@ -53,20 +56,19 @@ public final class LogFile {
         open();
     }
 
-    /** Copies a stream into the log until it ends, on a small platform thread of its own. */
-    public void pump(InputStream in, String name) {
-        Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).start(() -> {
-            byte[] buf = new byte[8192];
-            try (in) {
-                int n;
-                while ((n = in.read(buf)) > 0) write(buf, 0, n);
+    /** A jail's output into this log, written by the event loop as it arrives. */
+    public OutputSink sink() {
+        return (b, off, len) -> {
+            try {
+                write(b, off, len);
             } catch (IOException ignored) {
-                // the jail or the log went away; the other side says why
+                // a log that cannot be written (disk full, closed after a delete) loses the bytes
             }
-        });
+        };
     }
 
     public synchronized void close() throws IOException {
+        closed = true;
         out.close();
     }
 }

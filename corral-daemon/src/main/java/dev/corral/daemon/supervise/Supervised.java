@@ -1,6 +1,5 @@
 package dev.corral.daemon.supervise;
 
-import dev.corral.JailBuilder;
 import dev.corral.JailSetupException;
 import dev.corral.JailedProcess;
 import dev.corral.config.AppConfig.RestartPolicy;
@@ -18,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * One application under supervision: starts its jail, restarts it per its policy with backoff,
  * stops it (SIGTERM, a grace period, then the whole jail killed), and replaces it on reload. Every
- * state change happens under this object's lock; exits arrive from the jail's own thread.
+ * state change happens under this object's lock; exits arrive on a virtual thread once the jail is gone.
  */
 final class Supervised {
     private final Launcher launcher;
@@ -75,10 +74,7 @@ final class Supervised {
         long gen = ++generation;
         try {
             var spec = def.listen().isEmpty() ? def.spec() : def.jail().passListeningSockets(sockets.apply(def)).build();
-            JailedProcess p = launcher.start(spec, JailBuilder.StdioMode.PIPE);
-            p.getOutputStream().close();
-            log.pump(p.getInputStream(), "corral-log-" + def.name() + "-out");
-            log.pump(p.getErrorStream(), "corral-log-" + def.name() + "-err");
+            JailedProcess p = launcher.start(spec, log.sink());
             jail = p;
             startedAt = Instant.now();
             state = AppState.RUNNING;

@@ -1,0 +1,179 @@
+package dev.corral.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * One thread that reads every watched pipe, through epoll: a supervisor of a thousand jails
+ * follows their event pipes and their output with this one thread instead of a blocked thread per
+ * pipe (a platform thread's stack each; Java's pipe streams cannot be selected).
+ *
+ * <p>A watched descriptor belongs to the loop: it is made non-blocking, read whenever it has data,
+ * and closed by the loop at end of file or on a read error, after which its reader's
+ * {@link Reader#end()} runs. Readers run on the loop's thread and must be quick: anything that
+ * may block (waiting for a process, starting one) goes elsewhere.
+ */
+public final class EventLoop {
+    /** What a watched descriptor's bytes go to. */
+    public interface Reader {
+        /** Bytes read; {@code b} is reused after the call returns. */
+        void data(byte[] b, int off, int len);
+
+        /** End of file (or a read error); the descriptor is closed already. */
+        void end();
+    }
+
+    private static final int EPOLL_CLOEXEC = 0x80000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
+    private static final int EPOLLIN = 0x1;
+    /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
+    private static final int EVENT_SIZE = 12, MAX_EVENTS = 64;
+    /** Read at most this much from one descriptor per wake-up, so a chatty one cannot starve the rest. */
+    private static final int READ_BUDGET = 256 * 1024;
+
+    private static final MethodHandle EPOLL_CREATE1 = Downcalls.withErrno("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle EPOLL_CTL = Downcalls.withErrno("epoll_ctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle EPOLL_WAIT = Downcalls.withErrno("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+
+    private static final class Holder {
+        static final EventLoop SHARED = new EventLoop("corral-events");
+    }
+
+    private final int epfd;
+    private final Map<Integer, Reader> readers = new ConcurrentHashMap<>();
+    private final Thread thread;
+
+    private EventLoop(String name) {
+        try {
+            MemorySegment errno = Downcalls.errnoSegment(Arena.global());
+            epfd = (int) EPOLL_CREATE1.invokeExact(errno, EPOLL_CLOEXEC);
+            if (epfd < 0) throw new IllegalStateException("epoll_create1: " + Libc.strerror(Downcalls.errno(errno)));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed to link or run", t);
+        }
+        thread = Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).unstarted(this::run);
+        thread.start();
+    }
+
+    /** The loop of this JVM, started on first use. */
+    public static EventLoop shared() {
+        return Holder.SHARED;
+    }
+
+    /**
+     * Hands {@code fd} to the loop: from now on {@code reader} gets what it carries, and the loop
+     * closes it. If it cannot be watched, it is closed and the reader's end runs at once.
+     */
+    public void watch(int fd, Reader reader) throws NativeException {
+        if (!Libc.setNonBlocking(fd)) {
+            int errno = Libc.errno();
+            Libc.close(fd);
+            throw new NativeException("fcntl(O_NONBLOCK) on fd " + fd, errno);
+        }
+        readers.put(fd, reader);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ev = arena.allocate(EVENT_SIZE);
+            ev.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
+            ev.set(JAVA_LONG_UNALIGNED, 4, fd);
+            MemorySegment errno = Downcalls.errnoSegment(arena);
+            if ((int) EPOLL_CTL.invokeExact(errno, epfd, EPOLL_CTL_ADD, fd, ev) < 0) {
+                readers.remove(fd);
+                Libc.close(fd);
+                throw new NativeException("epoll_ctl(ADD) fd " + fd, Downcalls.errno(errno));
+            }
+        } catch (NativeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed to link or run", t);
+        }
+    }
+
+    /** How many descriptors are watched now. */
+    public int watching() {
+        return readers.size();
+    }
+
+    private void run() {
+        Arena arena = Arena.ofConfined();
+        MemorySegment events = arena.allocate((long) EVENT_SIZE * MAX_EVENTS, 8);
+        MemorySegment errno = Downcalls.errnoSegment(arena);
+        MemorySegment buffer = arena.allocate(64 * 1024, 8);
+        byte[] bytes = new byte[(int) buffer.byteSize()];
+        for (;;) {
+            int n;
+            try {
+                n = (int) EPOLL_WAIT.invokeExact(errno, epfd, events, MAX_EVENTS, -1);
+            } catch (Throwable t) {
+                throw new IllegalStateException("epoll_wait failed to run", t);
+            }
+            if (n < 0) {
+                if (Downcalls.errno(errno) == Libc.EINTR) continue;
+                throw new IllegalStateException("epoll_wait: " + Libc.strerror(Downcalls.errno(errno)));
+            }
+            for (int i = 0; i < n; i++) {
+                int fd = (int) events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
+                Reader reader = readers.get(fd);
+                if (reader != null) drain(fd, reader, buffer, bytes);
+            }
+        }
+    }
+
+    /** Reads what {@code fd} has (up to the budget; epoll is level-triggered, the rest comes next turn). */
+    private void drain(int fd, Reader reader, MemorySegment buffer, byte[] bytes) {
+        int budget = READ_BUDGET;
+        while (budget > 0) {
+            long got = Libc.read(fd, buffer);
+            if (got > 0) {
+                MemorySegment.copy(buffer, JAVA_BYTE, 0, bytes, 0, (int) got);
+                deliver(reader, bytes, (int) got);
+                budget -= (int) got;
+                continue;
+            }
+            if (got < 0 && (Libc.errno() == Libc.EAGAIN || Libc.errno() == Libc.EINTR)) return;
+            finish(fd, reader);
+            return;
+        }
+    }
+
+    private void finish(int fd, Reader reader) {
+        readers.remove(fd);
+        try (Arena arena = Arena.ofConfined()) {
+            // Closing removes it from the epoll set too; DEL first so nothing fires for a reused number.
+            int ignored = (int) EPOLL_CTL.invokeExact(Downcalls.errnoSegment(arena), epfd, EPOLL_CTL_DEL, fd, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException("epoll_ctl failed to run", t);
+        }
+        Libc.close(fd);
+        try {
+            reader.end();
+        } catch (RuntimeException e) {
+            report(e);
+        }
+    }
+
+    private static void deliver(Reader reader, byte[] bytes, int len) {
+        try {
+            reader.data(bytes, 0, len);
+        } catch (RuntimeException e) {
+            report(e);
+        }
+    }
+
+    /** A reader's bug must not stop every other jail's pipes. */
+    private static void report(RuntimeException e) {
+        System.getLogger(EventLoop.class.getName()).log(System.Logger.Level.ERROR, "a pipe reader failed", e);
+    }
+}
