@@ -56,7 +56,7 @@ public final class JoinBuilder {
     private boolean takeTerminal;
     private JailBuilder.StdioMode stdio = JailBuilder.StdioMode.PIPE;
 
-    /** The jail, by the host pid of one of its processes (its PID 1, relay or program). */
+    /** The jail, by the host pid of its program, or of corral's monitor, relay or init around it. */
     public JoinBuilder jail(long pid) {
         this.pid = pid;
         return this;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 final class CorralCommand implements Runnable {
     @Override
     public void run() {
-        System.err.println("corral: a command is needed: run, exec, plan, doctor, daemon, ctl, logs. Try 'corral --help'.");
+        System.err.println("corral: a command is needed: run, plan, doctor, exec, daemon, ctl, logs. Try 'corral --help'.");
         System.exit(ExitCodes.USAGE);
     }
 }
