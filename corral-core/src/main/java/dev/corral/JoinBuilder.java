@@ -235,7 +235,13 @@ public final class JoinBuilder {
             namespaces.removeIf(fds::isOwn);
             namespaces = fds.joinOrder(namespaces);
             boolean root = Libc.geteuid() == 0;
-            List<String> cgroups = CgroupDetector.differingDirs(facts.cgroups());
+            List<String> cgroups;
+            try {
+                cgroups = CgroupDetector.differingDirs(facts.cgroups());
+            } catch (IllegalStateException e) {
+                throw new JailSetupException("process " + program + ": " + e.getMessage()
+                        + "; a process that does not enter it would escape the jail's limits", 2, 125);
+            }
             boolean enterRoot = namespaces.contains(Namespace.MOUNT) || root;
             LaunchPlan plan = new JoinPlanner(program, namespaces, cgroups, enterRoot, root, c, command, env,
                     takeTerminal, workingDirectory).plan();

@@ -105,8 +105,9 @@ public final class CgroupDetector {
     /**
      * The cgroup directories, one per mounted hierarchy (v1 and v2 alike), in which a process
      * whose /proc/PID/cgroup reads {@code theirs} sits where this process does not: what a
-     * process joining it has to enter. Hierarchies mounted nowhere, or showing only a part the
-     * other's cgroup lies outside of, are left out.
+     * process joining it has to enter. Hierarchies mounted nowhere here are left out; a cgroup
+     * this process cannot reach (outside its cgroup namespace, or outside the part a mount shows)
+     * is an {@link IllegalStateException}: joining without it would escape its limits.
      */
     public static List<String> differingDirs(String theirs) {
         try {
@@ -121,8 +122,12 @@ public final class CgroupDetector {
                 if (!seen.add(key)) continue;
                 String path = other.get(key);
                 if (path == null || path.equals(own.get(key))) continue;
-                String dir = dirOf(m, path);
-                if (dir != null && Files.isDirectory(Path.of(dir))) out.add(dir);
+                String dir = path.equals("/..") || path.contains("/../") || path.endsWith("/..") ? null : dirOf(m, path);
+                if (dir == null || !Files.isDirectory(Path.of(dir))) {
+                    throw new IllegalStateException("its cgroup " + path + " (" + (m.v2() ? "cgroup2" : key)
+                            + ") is not reachable from here under " + m.point());
+                }
+                out.add(dir);
             }
             return out;
         } catch (IOException e) {
