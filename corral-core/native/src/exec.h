@@ -78,7 +78,7 @@ enum op {
 	OP_PASS_FDS = 32,     /* (count): PASS_FD_BASE.. become 3.., LISTEN_PID at exec */
 	OP_SETNS = 33,        /* (slot, hex CLONE_NEW* type): join JOIN_FD_BASE + slot */
 	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
-	OP_ENTER_ROOT = 35,   /* (): chroot to ROOT_FD, then cwd to CWD_FD (or /); both closed */
+	OP_ENTER_ROOT = 35,   /* (): chroot to ROOT_FD, then cwd to CWD_FD; both closed */
 	OP_JOIN_CGROUP = 36,  /* (dir): move this process into cgroup dir (writes 0 to its cgroup.procs) */
 	OP_MAX = 36
 };

@@ -106,14 +106,14 @@ void setns_step(const struct step *s, int idx)
 }
 
 /*
- * Monitor, before clone: 1 if the plan enters a running jail's root (ROOT_FD must be open;
- * CWD_FD may be), 0 if not (both closed), -1 if the root is missing.
+ * Monitor, before clone: 1 if the plan enters a running jail's root (ROOT_FD and CWD_FD must
+ * be open), 0 if not (both closed), -1 if either is missing.
  */
 int root_fds_check(const struct plan *plan)
 {
 	for (size_t i = 0; i < plan->nsteps; i++) {
 		if (plan->steps[i].op == OP_ENTER_ROOT)
-			return fcntl(ROOT_FD, F_GETFD) < 0 ? -1 : 1;
+			return fcntl(ROOT_FD, F_GETFD) < 0 || fcntl(CWD_FD, F_GETFD) < 0 ? -1 : 1;
 	}
 	root_fds_close();
 	return 0;
@@ -141,12 +141,8 @@ void enter_root_step(int idx)
 		fail_step(idx, errno, "fchdir to the jail's root");
 	if (chroot(".") < 0)
 		fail_step(idx, errno, "chroot");
-	if (fcntl(CWD_FD, F_GETFD) >= 0) {
-		if (fchdir(CWD_FD) < 0)
-			fail_step(idx, errno, "fchdir to the jail's working directory");
-	} else if (chdir("/") < 0) {
-		fail_step(idx, errno, "chdir /");
-	}
+	if (fchdir(CWD_FD) < 0)
+		fail_step(idx, errno, "fchdir to the jail's working directory");
 	root_fds_close();
 }
 

@@ -224,9 +224,11 @@ public final class Launcher {
             from = concat(from, joined);
             to = concat(to, IntStream.range(0, joined.length).map(i -> JOIN_FD_BASE + i).toArray());
             if (opened != null) {
-                List<Integer> dirs = opened.cwd() < 0 ? List.of(opened.root()) : List.of(opened.root(), opened.cwd());
-                from = concat(from, copies(dirs, childEnds));
-                to = concat(to, dirs.size() == 1 ? new int[] {ROOT_FD} : new int[] {ROOT_FD, CWD_FD});
+                // Without a cwd of its own the process starts at the root: both slots are always filled,
+                // so nothing the caller happened to inherit at CWD_FD can stand in for one.
+                int cwd = opened.cwd() < 0 ? opened.root() : opened.cwd();
+                from = concat(from, copies(List.of(opened.root(), cwd), childEnds));
+                to = concat(to, new int[] {ROOT_FD, CWD_FD});
             }
             int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
             closeAll(childEnds);

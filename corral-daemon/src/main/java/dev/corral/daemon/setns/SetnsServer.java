@@ -43,7 +43,9 @@ public final class SetnsServer implements AutoCloseable {
         this.listener = listener;
         this.message = message;
         this.fds = fds;
-        this.acceptor = Thread.ofPlatform().daemon().name("corral-setns-" + path.getFileName()).start(this::serve);
+        // Its work is a few system calls per peer: a small stack will do.
+        this.acceptor = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("corral-setns-" + path.getFileName())
+                .start(this::serve);
     }
 
     /** Where an application's socket is when its configuration says only {@code "setns_socket": true}. */
