@@ -63,6 +63,50 @@ class ExecCliIT {
         }
     }
 
+    /**
+     * What stays in the jail's namespaces outside its pid namespace while the command runs (the
+     * relay) is not dumpable and holds no descriptor; the command itself has only stdio. The
+     * files under a non-dumpable process's /proc entry (not the directory itself) belong to root,
+     * not to its uid (nobody here), which is how the test sees it from outside.
+     */
+    @Test
+    void theRelayIsNotDumpableAndHoldsNothingAndTheCommandOnlyStdio() throws Exception {
+        try (RunningJail jail = RunningJail.start(Cli.NOBODY, List.of("--seccomp", "unconfined"), "true")) {
+            Process exec = new ProcessBuilder(Cli.command(Cli.NOBODY, "exec", "--pid", String.valueOf(jail.pid), "--",
+                    "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; echo; exec sleep 1000"))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try {
+                String fds = new java.io.BufferedReader(new java.io.InputStreamReader(exec.getInputStream())).readLine();
+                assertThat(fds).isEqualTo("0 1 2 3 "); // stdio, and ls's own directory
+                ProcessHandle monitor = exec.toHandle().children().findFirst().orElseThrow();
+                ProcessHandle relay = monitor.children().findFirst().orElseThrow();
+                ProcessHandle command = relay.children().findFirst().orElseThrow();
+                java.nio.file.Path relayProc = java.nio.file.Path.of("/proc/" + relay.pid());
+                assertThat(java.nio.file.Files.readString(relayProc.resolve("comm"))).isEqualTo("corral-relay\n");
+                assertThat(java.nio.file.Files.getAttribute(relayProc.resolve("environ"), "unix:uid")).as("relay: not dumpable")
+                        .isEqualTo(0);
+                assertThat(java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/" + command.pid() + "/environ"), "unix:uid"))
+                        .as("the command, dumpable again after exec, as nobody").isEqualTo(65534);
+                try (var open = java.nio.file.Files.list(relayProc.resolve("fd"))) {
+                    // Only its own signalfd, made after it closed everything it had.
+                    assertThat(open.map(fd -> {
+                        try {
+                            return java.nio.file.Files.readSymbolicLink(fd).toString();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }).toList()).as("the relay's descriptors").containsExactly("anon_inode:[signalfd]");
+                }
+                assertThat(java.nio.file.Files.readString(relayProc.resolve("status")))
+                        .contains("NoNewPrivs:\t1").containsPattern("CapEff:\t0+20\n");
+            } finally {
+                exec.destroy();
+                exec.waitFor();
+            }
+        }
+    }
+
     @Test
     void aFilterTheCallerCannotReadMeansNothingJoins() throws Exception {
         try (RunningJail jail = RunningJail.start(Cli.NOBODY, List.of(), "true")) {
