@@ -22,6 +22,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * and closed by the loop at end of file or on a read error, after which its reader's
  * {@link Reader#end()} runs. Readers run on the loop's thread and must be quick: anything that
  * may block (waiting for a process, starting one) goes elsewhere.
+ *
+ * <p>The thread runs only while something is watched. A thread parked in epoll_wait is "in native"
+ * to the JVM, and System.exit waits up to 300 ms for such threads before it halts: a `corral run`
+ * would pay that at every exit if the loop outlived its last pipe.
  */
 public final class EventLoop {
     /** What a watched descriptor's bytes go to. */
@@ -52,7 +56,9 @@ public final class EventLoop {
 
     private final int epfd;
     private final Map<Integer, Reader> readers = new ConcurrentHashMap<>();
-    private final Thread thread;
+    private final String name;
+    /** Whether a loop thread is running; changed only under this object's lock. */
+    private boolean running;
 
     private EventLoop(String name) {
         try {
@@ -64,18 +70,17 @@ public final class EventLoop {
         } catch (Throwable t) {
             throw new IllegalStateException("native call failed to link or run", t);
         }
-        thread = Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).unstarted(this::run);
-        thread.start();
+        this.name = name;
     }
 
-    /** The loop of this JVM, started on first use. */
+    /** The loop of this JVM; its thread runs while it watches something. */
     public static EventLoop shared() {
         return Holder.SHARED;
     }
 
     /**
      * Hands {@code fd} to the loop: from now on {@code reader} gets what it carries, and the loop
-     * closes it. If it cannot be watched, it is closed and the reader's end runs at once.
+     * closes it. If it cannot be watched, it is closed and the exception says why.
      */
     public void watch(int fd, Reader reader) throws NativeException {
         if (!Libc.setNonBlocking(fd)) {
@@ -83,7 +88,17 @@ public final class EventLoop {
             Libc.close(fd);
             throw new NativeException("fcntl(O_NONBLOCK) on fd " + fd, errno);
         }
-        readers.put(fd, reader);
+        synchronized (this) {
+            readers.put(fd, reader);
+            add(fd);
+            if (!running) {
+                running = true;
+                Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).start(this::run);
+            }
+        }
+    }
+
+    private void add(int fd) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ev = arena.allocate(EVENT_SIZE);
             ev.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
@@ -113,6 +128,13 @@ public final class EventLoop {
         MemorySegment buffer = arena.allocate(64 * 1024, 8);
         byte[] bytes = new byte[(int) buffer.byteSize()];
         for (;;) {
+            synchronized (this) {
+                if (readers.isEmpty()) {
+                    running = false;
+                    arena.close();
+                    return;
+                }
+            }
             int n;
             try {
                 n = (int) EPOLL_WAIT.invokeExact(errno, epfd, events, MAX_EVENTS, -1);

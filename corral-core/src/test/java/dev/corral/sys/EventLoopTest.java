@@ -77,6 +77,34 @@ class EventLoopTest {
     }
 
     @Test
+    void theLoopsThreadRunsOnlyWhileSomethingIsWatched() throws Exception {
+        int[] p = Libc.pipe();
+        Collect c = new Collect();
+        EventLoop.shared().watch(p[0], c);
+        assertThat(loopThreadAlive()).isTrue();
+        Libc.close(p[1]);
+        assertThat(c.ended.await(10, TimeUnit.SECONDS)).isTrue();
+        // Parked in epoll_wait it would be "in native", and System.exit waits 300 ms for such threads.
+        for (int i = 0; i < 500 && loopThreadAlive(); i++) Thread.sleep(10);
+        assertThat(loopThreadAlive()).isFalse();
+        assertThat(EventLoop.shared().watching()).isZero();
+        // And it comes back for the next one.
+        int[] q = Libc.pipe();
+        Collect d = new Collect();
+        EventLoop.shared().watch(q[0], d);
+        try (FileOutputStream w = new FileOutputStream("/proc/self/fd/" + q[1])) {
+            Libc.close(q[1]);
+            w.write("again\n".getBytes());
+        }
+        assertThat(d.ended.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(d.text()).isEqualTo("again\n");
+    }
+
+    private static boolean loopThreadAlive() {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("corral-events") && t.isAlive());
+    }
+
+    @Test
     void aReaderThatThrowsDoesNotStopTheLoop() throws Exception {
         int[] bad = Libc.pipe();
         EventLoop.shared().watch(bad[0], new EventLoop.Reader() {
