@@ -11,6 +11,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
@@ -37,6 +38,27 @@ public final class EventLoop {
         void end();
     }
 
+    /**
+     * A descriptor its owner reads itself (a listening socket: the owner accepts), told when it is
+     * readable. Once {@link #unwatch} has returned, it is never told again.
+     */
+    private static final class Readiness {
+        final Runnable ready;
+        boolean watched = true;
+
+        Readiness(Runnable ready) {
+            this.ready = ready;
+        }
+
+        synchronized void fire() {
+            if (watched) ready.run();
+        }
+
+        synchronized void stop() {
+            watched = false;
+        }
+    }
+
     private static final int EPOLL_CLOEXEC = 0x80000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
     private static final int EPOLLIN = 0x1;
     /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
@@ -47,15 +69,30 @@ public final class EventLoop {
     private static final MethodHandle EPOLL_CREATE1 = Downcalls.withErrno("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle EPOLL_CTL = Downcalls.withErrno("epoll_ctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+    /** The epoll data of the wake-up eventfd, which no watched descriptor can have. */
+    private static final long WAKE = -1;
     private static final MethodHandle EPOLL_WAIT = Downcalls.withErrno("epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+
+    /** Linked only by a loop that watches a listener: a `corral run` never needs them. */
+    private static final class WakeCalls {
+        static final MethodHandle EVENTFD = Downcalls.withErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+        static final MethodHandle EVENTFD_WRITE = Downcalls.plain("eventfd_write", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    }
 
     private static final class Holder {
         static final EventLoop SHARED = new EventLoop("corral-events");
     }
 
     private final int epfd;
-    private final Map<Integer, Reader> readers = new ConcurrentHashMap<>();
+    /**
+     * Written to wake the thread from epoll_wait when the last watcher is taken away (a reader's
+     * end wakes it by itself); made with the first {@link #watchReadable}. Guarded by this.
+     */
+    private int wake = -1;
+    /** Per watched descriptor: a {@link Reader}, or a {@link Readiness}. */
+    private final Map<Integer, Object> watched = new ConcurrentHashMap<>();
     private final String name;
     /** Whether a loop thread is running; changed only under this object's lock. */
     private boolean running;
@@ -88,9 +125,65 @@ public final class EventLoop {
             Libc.close(fd);
             throw new NativeException("fcntl(O_NONBLOCK) on fd " + fd, errno);
         }
+        register(fd, reader);
+    }
+
+    /**
+     * Calls {@code ready} on the loop's thread whenever {@code fd} is readable, until
+     * {@link #unwatch}. The loop neither reads nor closes it; it should be non-blocking, and
+     * {@code ready} quick.
+     */
+    public void watchReadable(int fd, Runnable ready) throws NativeException {
         synchronized (this) {
-            readers.put(fd, reader);
-            add(fd);
+            if (wake < 0) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment errno = Downcalls.errnoSegment(arena);
+                    int efd = (int) WakeCalls.EVENTFD.invokeExact(errno, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+                    if (efd < 0) throw new NativeException("eventfd", Downcalls.errno(errno));
+                    add(efd, WAKE);
+                    wake = efd;
+                } catch (NativeException e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new IllegalStateException("native call failed to link or run", t);
+                }
+            }
+        }
+        register(fd, new Readiness(ready));
+    }
+
+    /** Stops telling about a descriptor given to {@link #watchReadable}; its owner may close it now. */
+    public void unwatch(int fd) {
+        Object w = watched.remove(fd);
+        if (w instanceof Readiness r) {
+            r.stop();
+            delete(fd);
+            if (watched.isEmpty()) wake();
+        }
+    }
+
+    /** Makes the thread leave epoll_wait and look again whether anything is watched. */
+    private void wake() {
+        int efd;
+        synchronized (this) {
+            efd = wake;
+        }
+        try {
+            int ignored = (int) WakeCalls.EVENTFD_WRITE.invokeExact(efd, 1L);
+        } catch (Throwable t) {
+            throw new IllegalStateException("eventfd_write failed to run", t);
+        }
+    }
+
+    private void register(int fd, Object watcher) throws NativeException {
+        synchronized (this) {
+            watched.put(fd, watcher);
+            try {
+                add(fd, fd);
+            } catch (NativeException e) {
+                if (watched.remove(fd) instanceof Reader) Libc.close(fd); // a reader's descriptor is ours to close
+                throw e;
+            }
             if (!running) {
                 running = true;
                 Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).start(this::run);
@@ -98,15 +191,13 @@ public final class EventLoop {
         }
     }
 
-    private void add(int fd) throws NativeException {
+    private void add(int fd, long data) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ev = arena.allocate(EVENT_SIZE);
             ev.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
-            ev.set(JAVA_LONG_UNALIGNED, 4, fd);
+            ev.set(JAVA_LONG_UNALIGNED, 4, data);
             MemorySegment errno = Downcalls.errnoSegment(arena);
             if ((int) EPOLL_CTL.invokeExact(errno, epfd, EPOLL_CTL_ADD, fd, ev) < 0) {
-                readers.remove(fd);
-                Libc.close(fd);
                 throw new NativeException("epoll_ctl(ADD) fd " + fd, Downcalls.errno(errno));
             }
         } catch (NativeException e) {
@@ -118,7 +209,7 @@ public final class EventLoop {
 
     /** How many descriptors are watched now. */
     public int watching() {
-        return readers.size();
+        return watched.size();
     }
 
     private void run() {
@@ -129,7 +220,7 @@ public final class EventLoop {
         byte[] bytes = new byte[(int) buffer.byteSize()];
         for (;;) {
             synchronized (this) {
-                if (readers.isEmpty()) {
+                if (watched.isEmpty()) {
                     running = false;
                     arena.close();
                     return;
@@ -146,9 +237,26 @@ public final class EventLoop {
                 throw new IllegalStateException("epoll_wait: " + Libc.strerror(Downcalls.errno(errno)));
             }
             for (int i = 0; i < n; i++) {
-                int fd = (int) events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
-                Reader reader = readers.get(fd);
-                if (reader != null) drain(fd, reader, buffer, bytes);
+                long data = events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
+                if (data == WAKE) {
+                    int efd;
+                    synchronized (this) {
+                        efd = wake;
+                    }
+                    Libc.read(efd, buffer.asSlice(0, 8)); // reset; the loop's top looks again
+                    continue;
+                }
+                int fd = (int) data;
+                Object w = watched.get(fd);
+                if (w instanceof Reader reader) {
+                    drain(fd, reader, buffer, bytes);
+                } else if (w instanceof Readiness r) {
+                    try {
+                        r.fire();
+                    } catch (RuntimeException e) {
+                        report(e);
+                    }
+                }
             }
         }
     }
@@ -171,18 +279,22 @@ public final class EventLoop {
     }
 
     private void finish(int fd, Reader reader) {
-        readers.remove(fd);
-        try (Arena arena = Arena.ofConfined()) {
-            // Closing removes it from the epoll set too; DEL first so nothing fires for a reused number.
-            int ignored = (int) EPOLL_CTL.invokeExact(Downcalls.errnoSegment(arena), epfd, EPOLL_CTL_DEL, fd, MemorySegment.NULL);
-        } catch (Throwable t) {
-            throw new IllegalStateException("epoll_ctl failed to run", t);
-        }
+        watched.remove(fd);
+        // Closing removes it from the epoll set too; DEL first so nothing fires for a reused number.
+        delete(fd);
         Libc.close(fd);
         try {
             reader.end();
         } catch (RuntimeException e) {
             report(e);
+        }
+    }
+
+    private void delete(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            int ignored = (int) EPOLL_CTL.invokeExact(Downcalls.errnoSegment(arena), epfd, EPOLL_CTL_DEL, fd, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException("epoll_ctl failed to run", t);
         }
     }
 
@@ -196,6 +308,6 @@ public final class EventLoop {
 
     /** A reader's bug must not stop every other jail's pipes. */
     private static void report(RuntimeException e) {
-        System.getLogger(EventLoop.class.getName()).log(System.Logger.Level.ERROR, "a pipe reader failed", e);
+        System.getLogger(EventLoop.class.getName()).log(System.Logger.Level.ERROR, "a watcher of the event loop failed", e);
     }
 }
