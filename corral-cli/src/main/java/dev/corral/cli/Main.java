@@ -15,6 +15,12 @@ public final class Main {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         CommandLine cli = new CommandLine(new CorralCommand());
+        var named = args.length > 0 ? CorralCommand.SUBCOMMANDS.get(args[0]) : null;
+        if (named != null) {
+            cli.addSubcommand(args[0], named.get());
+        } else {
+            CorralCommand.SUBCOMMANDS.forEach((name, command) -> cli.addSubcommand(name, command.get()));
+        }
         cli.setParameterExceptionHandler((e, argv) -> {
             System.err.println("corral: " + e.getMessage());
             System.err.println("Try 'corral " + (e.getCommandLine().getCommandName().equals("corral") ? ""

@@ -11,6 +11,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
@@ -22,6 +23,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * and closed by the loop at end of file or on a read error, after which its reader's
  * {@link Reader#end()} runs. Readers run on the loop's thread and must be quick: anything that
  * may block (waiting for a process, starting one) goes elsewhere.
+ *
+ * <p>The thread runs only while something is watched. A thread parked in epoll_wait is "in native"
+ * to the JVM, and System.exit waits up to 300 ms for such threads before it halts: a `corral run`
+ * would pay that at every exit if the loop outlived its last pipe.
  */
 public final class EventLoop {
     /** What a watched descriptor's bytes go to. */
@@ -31,6 +36,27 @@ public final class EventLoop {
 
         /** End of file (or a read error); the descriptor is closed already. */
         void end();
+    }
+
+    /**
+     * A descriptor its owner reads itself (a listening socket: the owner accepts), told when it is
+     * readable. Once {@link #unwatch} has returned, it is never told again.
+     */
+    private static final class Readiness {
+        final Runnable ready;
+        boolean watched = true;
+
+        Readiness(Runnable ready) {
+            this.ready = ready;
+        }
+
+        synchronized void fire() {
+            if (watched) ready.run();
+        }
+
+        synchronized void stop() {
+            watched = false;
+        }
     }
 
     private static final int EPOLL_CLOEXEC = 0x80000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
@@ -43,16 +69,33 @@ public final class EventLoop {
     private static final MethodHandle EPOLL_CREATE1 = Downcalls.withErrno("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle EPOLL_CTL = Downcalls.withErrno("epoll_ctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+    /** The epoll data of the wake-up eventfd, which no watched descriptor can have. */
+    private static final long WAKE = -1;
     private static final MethodHandle EPOLL_WAIT = Downcalls.withErrno("epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+
+    /** Linked only by a loop that watches a listener: a `corral run` never needs them. */
+    private static final class WakeCalls {
+        static final MethodHandle EVENTFD = Downcalls.withErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+        static final MethodHandle EVENTFD_WRITE = Downcalls.plain("eventfd_write", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    }
 
     private static final class Holder {
         static final EventLoop SHARED = new EventLoop("corral-events");
     }
 
     private final int epfd;
-    private final Map<Integer, Reader> readers = new ConcurrentHashMap<>();
-    private final Thread thread;
+    /**
+     * Written to wake the thread from epoll_wait when the last watcher is taken away (a reader's
+     * end wakes it by itself); made with the first {@link #watchReadable}. Guarded by this.
+     */
+    private int wake = -1;
+    /** Per watched descriptor: a {@link Reader}, or a {@link Readiness}. */
+    private final Map<Integer, Object> watched = new ConcurrentHashMap<>();
+    private final String name;
+    /** Whether a loop thread is running; changed only under this object's lock. */
+    private boolean running;
 
     private EventLoop(String name) {
         try {
@@ -64,18 +107,17 @@ public final class EventLoop {
         } catch (Throwable t) {
             throw new IllegalStateException("native call failed to link or run", t);
         }
-        thread = Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).unstarted(this::run);
-        thread.start();
+        this.name = name;
     }
 
-    /** The loop of this JVM, started on first use. */
+    /** The loop of this JVM; its thread runs while it watches something. */
     public static EventLoop shared() {
         return Holder.SHARED;
     }
 
     /**
      * Hands {@code fd} to the loop: from now on {@code reader} gets what it carries, and the loop
-     * closes it. If it cannot be watched, it is closed and the reader's end runs at once.
+     * closes it. If it cannot be watched, it is closed and the exception says why.
      */
     public void watch(int fd, Reader reader) throws NativeException {
         if (!Libc.setNonBlocking(fd)) {
@@ -83,15 +125,79 @@ public final class EventLoop {
             Libc.close(fd);
             throw new NativeException("fcntl(O_NONBLOCK) on fd " + fd, errno);
         }
-        readers.put(fd, reader);
+        register(fd, reader);
+    }
+
+    /**
+     * Calls {@code ready} on the loop's thread whenever {@code fd} is readable, until
+     * {@link #unwatch}. The loop neither reads nor closes it; it should be non-blocking, and
+     * {@code ready} quick.
+     */
+    public void watchReadable(int fd, Runnable ready) throws NativeException {
+        synchronized (this) {
+            if (wake < 0) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment errno = Downcalls.errnoSegment(arena);
+                    int efd = (int) WakeCalls.EVENTFD.invokeExact(errno, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+                    if (efd < 0) throw new NativeException("eventfd", Downcalls.errno(errno));
+                    add(efd, WAKE);
+                    wake = efd;
+                } catch (NativeException e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new IllegalStateException("native call failed to link or run", t);
+                }
+            }
+        }
+        register(fd, new Readiness(ready));
+    }
+
+    /** Stops telling about a descriptor given to {@link #watchReadable}; its owner may close it now. */
+    public void unwatch(int fd) {
+        Object w = watched.remove(fd);
+        if (w instanceof Readiness r) {
+            r.stop();
+            delete(fd);
+            if (watched.isEmpty()) wake();
+        }
+    }
+
+    /** Makes the thread leave epoll_wait and look again whether anything is watched. */
+    private void wake() {
+        int efd;
+        synchronized (this) {
+            efd = wake;
+        }
+        try {
+            int ignored = (int) WakeCalls.EVENTFD_WRITE.invokeExact(efd, 1L);
+        } catch (Throwable t) {
+            throw new IllegalStateException("eventfd_write failed to run", t);
+        }
+    }
+
+    private void register(int fd, Object watcher) throws NativeException {
+        synchronized (this) {
+            watched.put(fd, watcher);
+            try {
+                add(fd, fd);
+            } catch (NativeException e) {
+                if (watched.remove(fd) instanceof Reader) Libc.close(fd); // a reader's descriptor is ours to close
+                throw e;
+            }
+            if (!running) {
+                running = true;
+                Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).start(this::run);
+            }
+        }
+    }
+
+    private void add(int fd, long data) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ev = arena.allocate(EVENT_SIZE);
             ev.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
-            ev.set(JAVA_LONG_UNALIGNED, 4, fd);
+            ev.set(JAVA_LONG_UNALIGNED, 4, data);
             MemorySegment errno = Downcalls.errnoSegment(arena);
             if ((int) EPOLL_CTL.invokeExact(errno, epfd, EPOLL_CTL_ADD, fd, ev) < 0) {
-                readers.remove(fd);
-                Libc.close(fd);
                 throw new NativeException("epoll_ctl(ADD) fd " + fd, Downcalls.errno(errno));
             }
         } catch (NativeException e) {
@@ -103,7 +209,7 @@ public final class EventLoop {
 
     /** How many descriptors are watched now. */
     public int watching() {
-        return readers.size();
+        return watched.size();
     }
 
     private void run() {
@@ -113,6 +219,13 @@ public final class EventLoop {
         MemorySegment buffer = arena.allocate(64 * 1024, 8);
         byte[] bytes = new byte[(int) buffer.byteSize()];
         for (;;) {
+            synchronized (this) {
+                if (watched.isEmpty()) {
+                    running = false;
+                    arena.close();
+                    return;
+                }
+            }
             int n;
             try {
                 n = (int) EPOLL_WAIT.invokeExact(errno, epfd, events, MAX_EVENTS, -1);
@@ -124,9 +237,26 @@ public final class EventLoop {
                 throw new IllegalStateException("epoll_wait: " + Libc.strerror(Downcalls.errno(errno)));
             }
             for (int i = 0; i < n; i++) {
-                int fd = (int) events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
-                Reader reader = readers.get(fd);
-                if (reader != null) drain(fd, reader, buffer, bytes);
+                long data = events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
+                if (data == WAKE) {
+                    int efd;
+                    synchronized (this) {
+                        efd = wake;
+                    }
+                    Libc.read(efd, buffer.asSlice(0, 8)); // reset; the loop's top looks again
+                    continue;
+                }
+                int fd = (int) data;
+                Object w = watched.get(fd);
+                if (w instanceof Reader reader) {
+                    drain(fd, reader, buffer, bytes);
+                } else if (w instanceof Readiness r) {
+                    try {
+                        r.fire();
+                    } catch (RuntimeException e) {
+                        report(e);
+                    }
+                }
             }
         }
     }
@@ -149,18 +279,22 @@ public final class EventLoop {
     }
 
     private void finish(int fd, Reader reader) {
-        readers.remove(fd);
-        try (Arena arena = Arena.ofConfined()) {
-            // Closing removes it from the epoll set too; DEL first so nothing fires for a reused number.
-            int ignored = (int) EPOLL_CTL.invokeExact(Downcalls.errnoSegment(arena), epfd, EPOLL_CTL_DEL, fd, MemorySegment.NULL);
-        } catch (Throwable t) {
-            throw new IllegalStateException("epoll_ctl failed to run", t);
-        }
+        watched.remove(fd);
+        // Closing removes it from the epoll set too; DEL first so nothing fires for a reused number.
+        delete(fd);
         Libc.close(fd);
         try {
             reader.end();
         } catch (RuntimeException e) {
             report(e);
+        }
+    }
+
+    private void delete(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            int ignored = (int) EPOLL_CTL.invokeExact(Downcalls.errnoSegment(arena), epfd, EPOLL_CTL_DEL, fd, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException("epoll_ctl failed to run", t);
         }
     }
 
@@ -174,6 +308,6 @@ public final class EventLoop {
 
     /** A reader's bug must not stop every other jail's pipes. */
     private static void report(RuntimeException e) {
-        System.getLogger(EventLoop.class.getName()).log(System.Logger.Level.ERROR, "a pipe reader failed", e);
+        System.getLogger(EventLoop.class.getName()).log(System.Logger.Level.ERROR, "a watcher of the event loop failed", e);
     }
 }

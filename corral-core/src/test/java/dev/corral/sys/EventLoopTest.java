@@ -77,6 +77,70 @@ class EventLoopTest {
     }
 
     @Test
+    void theLoopsThreadRunsOnlyWhileSomethingIsWatched() throws Exception {
+        int[] p = Libc.pipe();
+        Collect c = new Collect();
+        EventLoop.shared().watch(p[0], c);
+        assertThat(loopThreadAlive()).isTrue();
+        Libc.close(p[1]);
+        assertThat(c.ended.await(10, TimeUnit.SECONDS)).isTrue();
+        // Parked in epoll_wait it would be "in native", and System.exit waits 300 ms for such threads.
+        for (int i = 0; i < 500 && loopThreadAlive(); i++) Thread.sleep(10);
+        assertThat(loopThreadAlive()).isFalse();
+        assertThat(EventLoop.shared().watching()).isZero();
+        // And it comes back for the next one.
+        int[] q = Libc.pipe();
+        Collect d = new Collect();
+        EventLoop.shared().watch(q[0], d);
+        try (FileOutputStream w = new FileOutputStream("/proc/self/fd/" + q[1])) {
+            Libc.close(q[1]);
+            w.write("again\n".getBytes());
+        }
+        assertThat(d.ended.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(d.text()).isEqualTo("again\n");
+    }
+
+    @Test
+    void aReadableWatcherIsToldUntilUnwatchedAndTheLoopThenStops() throws Exception {
+        int[] p = Libc.pipe();
+        assertThat(Libc.setNonBlocking(p[0])).isTrue();
+        java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch once = new CountDownLatch(1);
+        try (FileOutputStream w = new FileOutputStream("/proc/self/fd/" + p[1])) {
+            java.lang.foreign.MemorySegment buf = java.lang.foreign.Arena.global().allocate(16);
+            EventLoop.shared().watchReadable(p[0], () -> {
+                while (Libc.read(p[0], buf) > 0) { } // the owner reads, the loop does not
+                told.incrementAndGet();
+                once.countDown();
+            });
+            w.write('x');
+            w.flush();
+            assertThat(once.await(10, TimeUnit.SECONDS)).isTrue();
+            EventLoop.shared().unwatch(p[0]);
+            int after = told.get();
+            w.write('y');
+            w.flush();
+            for (int i = 0; i < 500 && loopThreadAlive(); i++) Thread.sleep(10);
+            // Unwatched: never told again, and the last watcher gone wakes the loop to stop.
+            assertThat(told.get()).isEqualTo(after);
+            assertThat(loopThreadAlive()).isFalse();
+            // The loop did not close it: the owner still reads the second byte.
+            byte[] got = new byte[1];
+            try (var in = new java.io.FileInputStream("/proc/self/fd/" + p[0])) {
+                assertThat(in.read(got)).isEqualTo(1);
+            }
+            assertThat((char) got[0]).isEqualTo('y');
+        } finally {
+            Libc.close(p[0]);
+            Libc.close(p[1]);
+        }
+    }
+
+    private static boolean loopThreadAlive() {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("corral-events") && t.isAlive());
+    }
+
+    @Test
     void aReaderThatThrowsDoesNotStopTheLoop() throws Exception {
         int[] bad = Libc.pipe();
         EventLoop.shared().watch(bad[0], new EventLoop.Reader() {
