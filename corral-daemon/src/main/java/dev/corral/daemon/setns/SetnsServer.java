@@ -9,6 +9,7 @@ import dev.corral.join.ProcessFacts;
 import dev.corral.join.SetnsSocket;
 import dev.corral.launch.Launcher;
 import dev.corral.spec.Namespace;
+import dev.corral.sys.EventLoop;
 import dev.corral.sys.Libc;
 import dev.corral.sys.NativeException;
 import dev.corral.sys.Sockets;
@@ -25,17 +26,18 @@ import java.util.List;
  * opened as soon as its program runs (uWSGI's {@code setns-preopen}: while /proc/PID/ns still
  * exists), handed over SCM_RIGHTS to each peer that is root or the daemon's own user (SO_PEERCRED;
  * anyone else is disconnected unanswered), in the message {@link SetnsSocket} describes. The
- * socket file (mode 0600) is removed, and the descriptors closed, when the jail ends.
+ * socket file (mode 0600) is removed, and the descriptors closed, when the jail ends. Connections
+ * are taken on the JVM's event loop: no thread per socket.
  */
 public final class SetnsServer implements AutoCloseable {
+    private static final int EAGAIN = 11, ECONNABORTED = 103;
     private final Path path;
     private final JailDescriptors jail;
     private final int listener;
     private final byte[] message;
     private final int[] fds;
     private final int ownUid = Libc.geteuid();
-    private final Thread acceptor;
-    private volatile boolean closed;
+    private boolean closed;
 
     private SetnsServer(Path path, JailDescriptors jail, int listener, byte[] message, int[] fds) {
         this.path = path;
@@ -43,9 +45,6 @@ public final class SetnsServer implements AutoCloseable {
         this.listener = listener;
         this.message = message;
         this.fds = fds;
-        // Its work is a few system calls per peer: a small stack will do.
-        this.acceptor = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("corral-setns-" + path.getFileName())
-                .start(this::serve);
     }
 
     /** Where an application's socket is when its configuration says only {@code "setns_socket": true}. */
@@ -76,7 +75,10 @@ public final class SetnsServer implements AutoCloseable {
             List<Integer> all = new ArrayList<>(opened.namespaces());
             all.add(opened.root());
             byte[] message = SetnsSocket.header(application, appJson, program, namespaces);
-            return new SetnsServer(path, jail, listener, message, all.stream().mapToInt(Integer::intValue).toArray());
+            if (!Libc.setNonBlocking(listener)) throw new NativeException("fcntl(O_NONBLOCK) on " + path, Libc.errno());
+            SetnsServer server = new SetnsServer(path, jail, listener, message, all.stream().mapToInt(Integer::intValue).toArray());
+            EventLoop.shared().watchReadable(listener, server::serve);
+            return server;
         } catch (IOException | RuntimeException e) {
             if (listener >= 0) {
                 Libc.close(listener);
@@ -91,15 +93,17 @@ public final class SetnsServer implements AutoCloseable {
         return path;
     }
 
+    /** On the event loop's thread: answers every peer waiting (quick: one small message each). */
     private void serve() {
-        while (!closed) {
+        while (true) {
             int c;
             try {
                 c = Sockets.accept(listener);
             } catch (NativeException e) {
-                if (closed) return;
-                if (e.errno() == Libc.EINTR) continue;
-                return; // the listener is broken: nothing more is served (the jail is unaffected)
+                if (e.errno() == Libc.EINTR || e.errno() == ECONNABORTED) continue;
+                // Out of descriptors, say: the waiting peer would wake the loop again and again.
+                if (e.errno() != EAGAIN) EventLoop.shared().unwatch(listener);
+                return; // EAGAIN: nobody else is waiting
             }
             try {
                 Sockets.PeerCredentials peer = Sockets.peer(c);
@@ -113,15 +117,10 @@ public final class SetnsServer implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) return;
         closed = true;
-        Sockets.shutdown(listener);
-        try {
-            acceptor.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        EventLoop.shared().unwatch(listener); // returns once no serve() runs
         Libc.close(listener);
         try {
             Files.deleteIfExists(path);
