@@ -10,6 +10,7 @@
  *                             4     events to Java (pipe)
  *                             PASS_FD_BASE.. descriptors for the program (OP_PASS_FDS)
  *                             JOIN_FD_BASE.. namespaces to join (OP_SETNS)
+ *                             ROOT_FD, CWD_FD a running jail's root and cwd (OP_ENTER_ROOT)
  */
 #ifndef CORRAL_EXEC_H
 #define CORRAL_EXEC_H
@@ -37,6 +38,9 @@
 /* Namespaces to join arrive at JOIN_FD_BASE + slot, right above the passed descriptors. */
 #define JOIN_FD_BASE (PASS_FD_BASE + PASS_FD_MAX)
 #define JOIN_FD_MAX 8
+/* A running jail's root and working directory, for a process that joins it (corral exec). */
+#define ROOT_FD (JOIN_FD_BASE + JOIN_FD_MAX)
+#define CWD_FD (ROOT_FD + 1)
 
 /* Step operations. Java's dev.corral.plan.Op holds the same numbers. */
 enum op {
@@ -74,7 +78,9 @@ enum op {
 	OP_PASS_FDS = 32,     /* (count): PASS_FD_BASE.. become 3.., LISTEN_PID at exec */
 	OP_SETNS = 33,        /* (slot, hex CLONE_NEW* type): join JOIN_FD_BASE + slot */
 	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
-	OP_MAX = 34
+	OP_ENTER_ROOT = 35,   /* (): chroot to ROOT_FD, then cwd to CWD_FD; both closed */
+	OP_JOIN_CGROUP = 36,  /* (dir): move this process into cgroup dir (writes 0 to its cgroup.procs) */
+	OP_MAX = 36
 };
 
 struct step {
@@ -127,6 +133,10 @@ int passed_fds(void);
 int joined_fds_check(const struct plan *plan, const char **why);
 void joined_fds_close(void);
 void setns_step(const struct step *s, int idx);
+int root_fds_check(const struct plan *plan);
+void root_fds_close(void);
+void enter_root_step(int idx);
+void join_cgroup_step(const struct step *s, int idx);
 
 /* init.c: `name` is what ps shows (corral-init as PID 1, corral-relay outside the jail's pid namespace) */
 __attribute__((noreturn)) void run_init(pid_t app, int idx, const char *name);

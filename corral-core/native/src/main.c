@@ -79,9 +79,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "corral-exec: internal executor of corral; run 'corral' instead.\n");
 		return 125;
 	}
-	/* Only stdio, our two pipes and the ranges of descriptors for the jail (passed, to join) may live on. */
+	/*
+	 * Only stdio, our two pipes and the ranges of descriptors for the jail (passed, to join,
+	 * a running jail's root and cwd) may live on.
+	 */
 	syscall(SYS_close_range, EVENT_FD + 1, PASS_FD_BASE - 1, 0);
-	syscall(SYS_close_range, JOIN_FD_BASE + JOIN_FD_MAX, ~0U, 0);
+	syscall(SYS_close_range, CWD_FD + 1, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
 	pid_t caller = getppid();
 	/*
@@ -104,6 +107,9 @@ int main(int argc, char **argv)
 	int joined = joined_fds_check(&plan, &why);
 	if (joined < 0)
 		monitor_fail(-joined, why);
+	int rooted = root_fds_check(&plan);
+	if (rooted < 0)
+		monitor_fail(EBADF, "the root to enter is missing");
 	int cgroups = cgroup_collect(&plan);
 	if (cgroups < 0)
 		monitor_fail(EINVAL, "plan: bad cgroup list");
@@ -140,6 +146,8 @@ int main(int argc, char **argv)
 	passed_fds_close(passed);
 	if (joined > 0)
 		joined_fds_close();
+	if (rooted > 0)
+		root_fds_close();
 	/* The application's streams belong to it alone. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {

@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -100,5 +102,60 @@ void setns_step(const struct step *s, int idx)
 	/* With the type given, the kernel checks it again: the descriptor cannot be another kind. */
 	if (setns(fd, type) < 0)
 		fail_step(idx, errno, "setns");
+	close(fd);
+}
+
+/*
+ * Monitor, before clone: 1 if the plan enters a running jail's root (ROOT_FD and CWD_FD must
+ * be open), 0 if not (both closed), -1 if either is missing.
+ */
+int root_fds_check(const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nsteps; i++) {
+		if (plan->steps[i].op == OP_ENTER_ROOT)
+			return fcntl(ROOT_FD, F_GETFD) < 0 || fcntl(CWD_FD, F_GETFD) < 0 ? -1 : 1;
+	}
+	root_fds_close();
+	return 0;
+}
+
+void root_fds_close(void)
+{
+	close(ROOT_FD);
+	close(CWD_FD);
+}
+
+/*
+ * After joining a running jail's mount namespace: its root and cwd, opened by Java from
+ * /proc/PID/root and /proc/PID/cwd before anything was joined. The descriptors name the
+ * directories themselves, so nothing the jail planted (a symlink, a "..") is resolved here.
+ */
+void enter_root_step(int idx)
+{
+	struct stat st;
+	if (fstat(ROOT_FD, &st) < 0)
+		fail_step(idx, errno, "the jail's root");
+	if (!S_ISDIR(st.st_mode))
+		fail_step(idx, ENOTDIR, "the jail's root");
+	if (fchdir(ROOT_FD) < 0)
+		fail_step(idx, errno, "fchdir to the jail's root");
+	if (chroot(".") < 0)
+		fail_step(idx, errno, "chroot");
+	if (fchdir(CWD_FD) < 0)
+		fail_step(idx, errno, "fchdir to the jail's working directory");
+	root_fds_close();
+}
+
+/* Writing 0 to cgroup.procs moves the writer (v1 and v2 alike). */
+void join_cgroup_step(const struct step *s, int idx)
+{
+	char path[4096];
+	if (s->argv[0][0] != '/' || snprintf(path, sizeof path, "%s/cgroup.procs", s->argv[0]) >= (int)sizeof path)
+		fail_step(idx, EINVAL, "bad cgroup %s", s->argv[0]);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		fail_step(idx, errno, "open %s", path);
+	if (write_all(fd, "0", 1) != 1)
+		fail_step(idx, errno, "write %s", path);
 	close(fd);
 }

@@ -197,6 +197,12 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd)
 		case OP_SETNS:
 			setns_step(s, idx);
 			break;
+		case OP_ENTER_ROOT:
+			enter_root_step(idx);
+			break;
+		case OP_JOIN_CGROUP:
+			join_cgroup_step(s, idx);
+			break;
 		case OP_TAKE_TERMINAL:
 			take_terminal(idx);
 			break;

@@ -24,6 +24,7 @@ final class CorralCommand implements Runnable {
         all.put("run", RunCommand::new);
         all.put("plan", PlanCommand::new);
         all.put("doctor", DoctorCommand::new);
+        all.put("exec", ExecCommand::new);
         all.put("daemon", DaemonCommand::new);
         all.put("ctl", CtlCommand::new);
         all.put("logs", LogsCommand::new);

@@ -102,6 +102,39 @@ public final class CgroupDetector {
         return new CgroupView(CgroupVersion.V2, null, List.of(h), capacity);
     }
 
+    /**
+     * The cgroup directories, one per mounted hierarchy (v1 and v2 alike), in which a process
+     * whose /proc/PID/cgroup reads {@code theirs} sits where this process does not: what a
+     * process joining it has to enter. Hierarchies mounted nowhere here are left out; a cgroup
+     * this process cannot reach (outside its cgroup namespace, or outside the part a mount shows)
+     * is an {@link IllegalStateException}: joining without it would escape its limits.
+     */
+    public static List<String> differingDirs(String theirs) {
+        try {
+            List<Mount> mounts = mounts(Files.readString(Path.of("/proc/self/mountinfo")));
+            Map<String, String> own = ownCgroups(Files.readString(Path.of("/proc/self/cgroup")));
+            Map<String, String> other = ownCgroups(theirs);
+            List<String> out = new ArrayList<>();
+            Set<String> seen = new LinkedHashSet<>();
+            for (Mount m : mounts) {
+                if (!m.v2() && m.controllers().isEmpty()) continue;
+                String key = m.v2() ? "" : String.join(",", sorted(m.controllers()));
+                if (!seen.add(key)) continue;
+                String path = other.get(key);
+                if (path == null || path.equals(own.get(key))) continue;
+                String dir = path.equals("/..") || path.contains("/../") || path.endsWith("/..") ? null : dirOf(m, path);
+                if (dir == null || !Files.isDirectory(Path.of(dir))) {
+                    throw new IllegalStateException("its cgroup " + path + " (" + (m.v2() ? "cgroup2" : key)
+                            + ") is not reachable from here under " + m.point());
+                }
+                out.add(dir);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The directory of a cgroup path, for a mount that may show only part of the hierarchy. */
     private static String dirOf(Mount m, String path) {
         String root = m.root();

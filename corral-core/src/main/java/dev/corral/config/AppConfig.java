@@ -111,10 +111,36 @@ public final class AppConfig {
      *                  starts the new one first
      */
     public record Application(String name, JailBuilder jail, RestartPolicy restart, boolean stopFirst,
-                              List<dev.corral.spec.ListenAddress> listen) {
+                              List<dev.corral.spec.ListenAddress> listen, SetnsSocketConfig setnsSocket) {
         public Application {
             listen = List.copyOf(listen);
         }
+    }
+
+    /**
+     * {@code "isolation": {"setns_socket": true | "/path", "setns_skip": ["user"]}}: serve the jail's
+     * namespaces on a Unix socket (uWSGI's setns-socket and setns-socket-skip).
+     *
+     * @param path the socket's path, or "" for the daemon's default (under its run directory)
+     * @param skip namespaces not served; the user namespace by default, as uWSGI does
+     */
+    public record SetnsSocketConfig(String path, Set<Namespace> skip) {
+        public SetnsSocketConfig {
+            skip = Set.copyOf(skip);
+        }
+    }
+
+    /**
+     * The jail of one application of a supervisor's document, on its own: what a process joining
+     * that application's running jail (corral exec) takes its hardening from.
+     */
+    public static dev.corral.spec.JailSpec application(String name, JsonNode app) throws SpecException {
+        List<Problem> problems = new ArrayList<>();
+        var doc = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        doc.putObject("applications").set(name, app);
+        Map<String, Application> apps = applications(doc, problems);
+        if (!problems.isEmpty() || !apps.containsKey(name)) throw new SpecException(problems);
+        return apps.get(name).jail().build();
     }
 
     /**
@@ -136,7 +162,8 @@ public final class AppConfig {
                         JailBuilder builder = new JailBuilder();
                         Reader r = new Reader(app, builder, true);
                         r.read();
-                        out.put(name, new Application(name, builder, r.restart, r.stopFirst, r.listen));
+                        out.put(name, new Application(name, builder, r.restart, r.stopFirst, r.listen,
+                                r.setnsSocket == null ? null : new SetnsSocketConfig(r.setnsSocket, r.setnsSkip)));
                     });
                 }
             });
@@ -162,6 +189,9 @@ public final class AppConfig {
         RestartPolicy restart = RestartPolicy.ALWAYS;
         boolean stopFirst;
         final List<dev.corral.spec.ListenAddress> listen = new ArrayList<>();
+        /** "setns_socket": null for none, "" for the daemon's default path, else the path. */
+        String setnsSocket;
+        final Set<Namespace> setnsSkip = EnumSet.of(Namespace.USER);
 
         Reader(JsonObject app, JailBuilder builder) {
             this(app, builder, false);
@@ -302,7 +332,26 @@ public final class AppConfig {
                 c.finish();
                 label("cgroupPath", c.pathOf("path"));
             });
-            iso.unsupported("setns_socket", "setns sockets belong to the supervisor daemon");
+            if (supervised) {
+                iso.raw("setns_socket").ifPresent(v -> {
+                    if (v.isBoolean()) setnsSocket = v.booleanValue() ? "" : null;
+                    else if (v.isTextual() && v.textValue().startsWith("/") && v.textValue().indexOf('\0') < 0) setnsSocket = v.textValue();
+                    else iso.problem("setns_socket", "expected true, false or an absolute path, found " + JsonObject.describe(v));
+                });
+                if (iso.has("setns_skip")) {
+                    setnsSkip.clear();
+                    List<String> names = iso.strings("setns_skip");
+                    for (int i = 0; i < names.size(); i++) {
+                        Optional<Namespace> n = Namespace.parse(names.get(i));
+                        if (n.isEmpty()) iso.problems().add(new Problem(iso.pathOf("setns_skip") + "/" + i, "unknown namespace \""
+                                + names.get(i) + "\"; expected one of user, mount, pid, network, uts, ipc, cgroup, time"));
+                        else setnsSkip.add(n.get());
+                    }
+                }
+            } else {
+                iso.unsupported("setns_socket", "setns sockets belong to the supervisor daemon");
+                iso.unsupported("setns_skip", "setns sockets belong to the supervisor daemon");
+            }
             iso.finish();
         }
 

@@ -50,8 +50,10 @@ public final class Launcher {
     static final int PASS_FD_BASE = 100;
     /** Where it takes the namespaces to join, one slot per type (JOIN_FD_BASE, JOIN_FD_MAX). */
     static final int JOIN_FD_BASE = PASS_FD_BASE + Planner.MAX_PASSED_SOCKETS, JOIN_FD_MAX = 8;
+    /** Where it takes a running jail's root and cwd, for a process that joins it (ROOT_FD, CWD_FD). */
+    static final int ROOT_FD = JOIN_FD_BASE + JOIN_FD_MAX, CWD_FD = ROOT_FD + 1;
     /** Descriptors for those ranges are copied at or above this first, clear of every target of a dup2. */
-    private static final int SOURCE_FD = JOIN_FD_BASE + JOIN_FD_MAX;
+    private static final int SOURCE_FD = CWD_FD + 1;
 
     private final HostView host;
     private final Executor executor;
@@ -138,7 +140,7 @@ public final class Launcher {
     }
 
     public JailedProcess start(LaunchPlan plan, StdioMode stdio) throws JailSetupException, IOException {
-        return start(plan, stdio, null);
+        return start(plan, stdio, (OutputSink) null);
     }
 
     private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink) throws JailSetupException, IOException {
@@ -163,7 +165,29 @@ public final class Launcher {
         return all;
     }
 
+    /**
+     * Descriptors a plan that joins a running jail takes instead of paths: one open namespace
+     * file per {@link LaunchPlan#joins()} entry (in order), the jail's root and working directory
+     * ({@code cwd} may be -1). The caller keeps and closes them; the executor gets copies.
+     */
+    public record Opened(List<Integer> namespaces, int root, int cwd) {
+        public Opened {
+            namespaces = List.copyOf(namespaces);
+        }
+    }
+
+    /** Starts a plan that joins a running jail (see {@link dev.corral.JoinBuilder}) with its descriptors. */
+    public JailedProcess start(LaunchPlan plan, StdioMode stdio, Opened opened) throws JailSetupException, IOException {
+        if (plan.cgroup() != null) throw new IllegalArgumentException("a joining plan has no cgroup of its own");
+        return start(plan, stdio, null, null, opened);
+    }
+
     private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink, JailCgroup cgroup)
+            throws JailSetupException, IOException {
+        return start(plan, stdio, sink, cgroup, null);
+    }
+
+    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink, JailCgroup cgroup, Opened opened)
             throws JailSetupException, IOException {
         List<Integer> parentEnds = new ArrayList<>();
         List<Integer> childEnds = new ArrayList<>();
@@ -196,9 +220,16 @@ public final class Launcher {
             int[] passed = passedFds(plan, childEnds);
             from = concat(from, passed);
             to = concat(to, IntStream.range(0, passed.length).map(i -> PASS_FD_BASE + i).toArray());
-            int[] joined = joinedFds(plan, childEnds);
+            int[] joined = opened == null ? joinedFds(plan, childEnds) : copies(opened.namespaces(), childEnds);
             from = concat(from, joined);
             to = concat(to, IntStream.range(0, joined.length).map(i -> JOIN_FD_BASE + i).toArray());
+            if (opened != null) {
+                // Without a cwd of its own the process starts at the root: both slots are always filled,
+                // so nothing the caller happened to inherit at CWD_FD can stand in for one.
+                int cwd = opened.cwd() < 0 ? opened.root() : opened.cwd();
+                from = concat(from, copies(List.of(opened.root(), cwd), childEnds));
+                to = concat(to, new int[] {ROOT_FD, CWD_FD});
+            }
             int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
             closeAll(childEnds);
             List<Step> steps = stepsFor(plan, cgroup);
@@ -266,6 +297,18 @@ public final class Launcher {
             }
             copies[i] = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, SOURCE_FD);
             if (copies[i] < 0) throw new NativeException("pass namespace " + j.path(), Libc.errno());
+            childEnds.add(copies[i]);
+        }
+        return copies;
+    }
+
+    /** Copies of descriptors the caller keeps, at or above SOURCE_FD (closed once the executor has its own). */
+    private static int[] copies(List<Integer> fds, List<Integer> childEnds) throws NativeException {
+        if (fds.size() > JOIN_FD_MAX) throw new IllegalArgumentException("more namespaces to join than types");
+        int[] copies = new int[fds.size()];
+        for (int i = 0; i < copies.length; i++) {
+            copies[i] = Libc.fcntl(fds.get(i), Libc.F_DUPFD_CLOEXEC, SOURCE_FD);
+            if (copies[i] < 0) throw new NativeException("pass descriptor " + fds.get(i), Libc.errno());
             childEnds.add(copies[i]);
         }
         return copies;

@@ -65,8 +65,13 @@ public final class LocalHost implements HostView {
 
     @Override
     public long[] rlimit(dev.corral.spec.Rlimit.Resource resource) {
-        // /proc/self/limits lists the resources in RLIMIT_* order after a header line.
-        List<String> lines = readFile("/proc/self/limits").map(t -> t.lines().toList()).orElse(List.of());
+        return rlimitOf(readFile("/proc/self/limits").orElse(""), resource);
+    }
+
+    /** A limit from the text of a /proc/PID/limits file: {soft, hard}, -1 meaning unlimited. */
+    public static long[] rlimitOf(String limitsText, dev.corral.spec.Rlimit.Resource resource) {
+        // /proc/PID/limits lists the resources in RLIMIT_* order after a header line.
+        List<String> lines = limitsText.lines().toList();
         int row = resource.number() + 1;
         if (row >= lines.size() || lines.get(row).length() <= 26) return new long[] {-1, -1};
         String[] f = lines.get(row).substring(26).trim().split("\\s+");

@@ -22,7 +22,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class NamespaceFiles {
 
-    static final int O_RDONLY = 0, O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_PATH = 0x200000;
+    static final int O_RDONLY = 0, O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_PATH = 0x200000, O_DIRECTORY = 0x10000;
     /** statfs.f_type of nsfs, the kernel's filesystem of namespace files. */
     static final long NSFS_MAGIC = 0x6e736673L;
     static final long NS_GET_USERNS = 0xb701L, NS_GET_PARENT = 0xb702L, NS_GET_NSTYPE = 0xb703L;
@@ -78,6 +78,19 @@ public final class NamespaceFiles {
             } finally {
                 Libc.close(pathFd);
             }
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /**
+     * Opens the directory {@code path} leads to with O_PATH (nothing is read through it), for a
+     * running jail's root or cwd: {@code /proc/PID/root} leads to the jail's root itself.
+     */
+    public static int openDirectory(String path) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Downcalls.errnoSegment(arena);
+            int fd = (int) OPEN.invokeExact(errno, arena.allocateFrom(path), O_PATH | O_DIRECTORY | Libc.O_CLOEXEC, 0);
+            if (fd < 0) throw new NativeException("open " + path, errnoOf(errno));
+            return fd;
         } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
     }
 

@@ -13,12 +13,15 @@ import java.nio.charset.StandardCharsets;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * Listening sockets as raw descriptors, through the Foreign Function &amp; Memory API: the JDK's
  * server channels keep their descriptor to themselves, and a jail needs it to pass on. Every
- * socket is made close-on-exec; the executor hands it to the jailed program deliberately.
+ * socket is made close-on-exec; the executor hands it to the jailed program deliberately. Also
+ * Unix sockets that carry descriptors (SCM_RIGHTS) and tell who their peer is (SO_PEERCRED), for
+ * the setns socket, which the JDK's channels cannot do.
  */
 public final class Sockets {
 
@@ -38,7 +41,139 @@ public final class Sockets {
     private static final MethodHandle GETSOCKNAME = errno("getsockname",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
 
+    private static final MethodHandle SHUTDOWN = errno("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle CONNECT = errno("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle ACCEPT4 = errno("accept4",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle GETSOCKOPT = errno("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SENDMSG = errno("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECVMSG = errno("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    static final int SO_PEERCRED = 17, SCM_RIGHTS = 1, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
+    /** The most descriptors one message carries (SCM_MAX_FD is 253; corral needs a handful). */
+    public static final int MAX_FDS = 16;
+
     private Sockets() {}
+
+    /** A connected Unix stream socket to {@code path} (close-on-exec). */
+    public static int connectUnix(String path) throws NativeException {
+        String where = "unix:" + path;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment addr = unixAddress(arena, path);
+            int fd = socket(AF_UNIX, where);
+            MemorySegment state = Downcalls.errnoSegment(arena);
+            if ((int) CONNECT.invokeExact(state, fd, addr, (int) addr.byteSize()) < 0) {
+                int e = errno(state);
+                Libc.close(fd);
+                throw new NativeException("connect " + where, e);
+            }
+            return fd;
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** Shuts a socket down both ways; on a listening socket this also wakes a thread blocked in accept. */
+    public static void shutdown(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            int ignored = (int) SHUTDOWN.invokeExact(Downcalls.errnoSegment(arena), fd, 2 /* SHUT_RDWR */);
+        } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** Waits for the next connection on a listening socket; the new socket is close-on-exec. */
+    public static int accept(int fd) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Downcalls.errnoSegment(arena);
+            int c = (int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
+            if (c < 0) throw new NativeException("accept", errno(state));
+            return c;
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** The peer of a connected Unix socket, as the kernel recorded it at connect (SO_PEERCRED). */
+    public record PeerCredentials(int pid, int uid, int gid) {}
+
+    public static PeerCredentials peer(int fd) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cred = arena.allocate(12, 4);
+            MemorySegment len = arena.allocateFrom(JAVA_INT, 12);
+            MemorySegment state = Downcalls.errnoSegment(arena);
+            if ((int) GETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_PEERCRED, cred, len) < 0) {
+                throw new NativeException("getsockopt(SO_PEERCRED)", errno(state));
+            }
+            return new PeerCredentials(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** Sends {@code data} with {@code fds} attached (SCM_RIGHTS), in one message. */
+    public static void sendWithFds(int fd, byte[] data, int[] fds) throws NativeException {
+        if (data.length == 0 || fds.length > MAX_FDS) throw new IllegalArgumentException("1+ bytes and at most " + MAX_FDS + " fds");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocateFrom(JAVA_BYTE, data);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(ADDRESS, 0, buf);
+            iov.set(JAVA_LONG, 8, data.length);
+            MemorySegment msg = arena.allocate(56, 8);
+            msg.set(ADDRESS, 16, iov);
+            msg.set(JAVA_LONG, 24, 1);
+            if (fds.length > 0) {
+                long space = 16 + align8(4L * fds.length);
+                MemorySegment control = arena.allocate(space, 8);
+                control.set(JAVA_LONG, 0, 16 + 4L * fds.length);
+                control.set(JAVA_INT, 8, SOL_SOCKET);
+                control.set(JAVA_INT, 12, SCM_RIGHTS);
+                for (int i = 0; i < fds.length; i++) control.set(JAVA_INT, 16 + 4L * i, fds[i]);
+                msg.set(ADDRESS, 32, control);
+                msg.set(JAVA_LONG, 40, space);
+            }
+            MemorySegment state = Downcalls.errnoSegment(arena);
+            long n = (long) SENDMSG.invokeExact(state, fd, msg, MSG_NOSIGNAL);
+            if (n < 0) throw new NativeException("sendmsg", errno(state));
+            if (n != data.length) throw new NativeException("sendmsg (short)", 5 /* EIO */);
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** One message and the descriptors attached to it (received close-on-exec). */
+    public record Received(byte[] data, int[] fds) {}
+
+    /** Receives one message of at most {@code max} bytes with its descriptors; empty data at end of stream. */
+    public static Received receiveWithFds(int fd, int max) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(max);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(ADDRESS, 0, buf);
+            iov.set(JAVA_LONG, 8, max);
+            long space = 16 + align8(4L * MAX_FDS);
+            MemorySegment control = arena.allocate(space, 8);
+            MemorySegment msg = arena.allocate(56, 8);
+            msg.set(ADDRESS, 16, iov);
+            msg.set(JAVA_LONG, 24, 1);
+            msg.set(ADDRESS, 32, control);
+            msg.set(JAVA_LONG, 40, space);
+            MemorySegment state = Downcalls.errnoSegment(arena);
+            long n = (long) RECVMSG.invokeExact(state, fd, msg, MSG_CMSG_CLOEXEC);
+            if (n < 0) throw new NativeException("recvmsg", errno(state));
+            int[] fds = new int[0];
+            long controlLen = msg.get(JAVA_LONG, 40);
+            if (controlLen >= 16 && control.get(JAVA_INT, 8) == SOL_SOCKET && control.get(JAVA_INT, 12) == SCM_RIGHTS) {
+                int count = (int) ((control.get(JAVA_LONG, 0) - 16) / 4);
+                fds = new int[count];
+                for (int i = 0; i < count; i++) fds[i] = control.get(JAVA_INT, 16 + 4L * i);
+            }
+            return new Received(buf.asSlice(0, n).toArray(JAVA_BYTE), fds);
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    private static long align8(long n) {
+        return (n + 7) & ~7L;
+    }
+
+    private static MemorySegment unixAddress(Arena arena, String path) {
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > 107) throw new IllegalArgumentException("Unix socket path too long: " + path);
+        MemorySegment addr = arena.allocate(110); // sockaddr_un, zeroed: the path ends in NUL
+        addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(bytes, 0, addr, JAVA_BYTE, 2, bytes.length);
+        return addr;
+    }
 
     private static MethodHandle errno(String name, FunctionDescriptor fd) {
         return Downcalls.withErrno(name, fd);
@@ -83,13 +218,9 @@ public final class Sockets {
 
     /** A Unix stream socket bound to {@code path} (which must not exist yet) and listening. */
     public static int listenUnix(String path) throws NativeException {
-        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > 107) throw new IllegalArgumentException("Unix socket path too long: " + path);
         String where = "unix:" + path;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment addr = arena.allocate(110); // sockaddr_un, zeroed: the path ends in NUL
-            addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
-            MemorySegment.copy(bytes, 0, addr, JAVA_BYTE, 2, bytes.length);
+            MemorySegment addr = unixAddress(arena, path);
             int fd = socket(AF_UNIX, where);
             try {
                 bindAndListen(fd, addr, where);

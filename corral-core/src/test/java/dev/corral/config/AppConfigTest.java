@@ -235,4 +235,29 @@ class AppConfigTest {
                                 + " uname (uts), ipc, cgroup, time",
                         "/isolation/join/ipc: expected the path of a namespace file, found the number 5");
     }
+
+    @Test
+    void setnsSocketsBelongToTheDaemon() throws Exception {
+        assertThat(problems("{\"executable\": \"/bin/true\", \"isolation\": {\"setns_socket\": true}}"))
+                .containsExactly("/isolation/setns_socket: not supported yet: setns sockets belong to the supervisor daemon");
+        var problems = new java.util.ArrayList<Problem>();
+        var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+                {"applications": {
+                  "a": {"executable": "/bin/true", "isolation": {"setns_socket": true}},
+                  "b": {"executable": "/bin/true", "isolation": {"setns_socket": "/run/b.sock", "setns_skip": ["user", "net"]}},
+                  "c": {"executable": "/bin/true"},
+                  "d": {"executable": "/bin/true", "isolation": {"setns_socket": "relative", "setns_skip": ["netwrk"]}}}}""");
+        var apps = AppConfig.applications(doc, problems);
+        assertThat(problems.stream().map(Problem::toString)).containsExactly(
+                "/applications/d/isolation/setns_socket: expected true, false or an absolute path, found the string \"relative\"",
+                "/applications/d/isolation/setns_skip/0: unknown namespace \"netwrk\"; expected one of user, mount, pid,"
+                        + " network, uts, ipc, cgroup, time");
+        assertThat(apps.get("a").setnsSocket()).isEqualTo(new AppConfig.SetnsSocketConfig("", Set.of(Namespace.USER)));
+        assertThat(apps.get("b").setnsSocket()).isEqualTo(new AppConfig.SetnsSocketConfig("/run/b.sock",
+                Set.of(Namespace.USER, Namespace.NET)));
+        assertThat(apps.get("c").setnsSocket()).isNull();
+        // The jail of one application on its own: what corral exec takes the hardening from.
+        JailSpec b = AppConfig.application("b", doc.path("applications").path("b"));
+        assertThat(b.command()).containsExactly("/bin/true");
+    }
 }

@@ -54,7 +54,7 @@ public final class Daemon implements AutoCloseable {
 
     public static Daemon start(Paths paths) throws Exception {
         Launcher launcher = Launcher.shared();
-        Supervisor supervisor = new Supervisor(launcher, paths.logs());
+        Supervisor supervisor = new Supervisor(launcher, paths.logs(), paths.socket().toAbsolutePath().getParent());
         ConfigStore config = new ConfigStore(new StateFile(paths.state()), supervisor, launcher);
         try {
             config.restore();

@@ -75,7 +75,7 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
                     if (spec.autoIds() != null) spec = a.jail().autoIdRange(ids, a.name()).build();
                     launcher.plan(spec);
                     out.put(a.name(), new AppDefinition(a.name(), document.get("applications").get(a.name()), spec, a.jail(),
-                            a.restart(), a.stopFirst(), a.listen()));
+                            a.restart(), a.stopFirst(), a.listen(), a.setnsSocket()));
                 } catch (SpecException e) {
                     problems.addAll(e.problems());
                 }

@@ -40,9 +40,15 @@ final class Supervised {
     /** Bumped for every jail started, so a late exit of a replaced jail is recognised and ignored. */
     private long generation;
 
+    /** The running jail's setns socket, if its definition asks for one. */
+    private dev.corral.daemon.setns.SetnsServer setns;
+    private final java.nio.file.Path runDir;
+
     Supervised(AppDefinition def, Launcher launcher, ScheduledExecutorService timers, LogFile log,
-               java.util.function.Function<AppDefinition, java.util.List<dev.corral.ListeningSocket>> sockets) {
+               java.util.function.Function<AppDefinition, java.util.List<dev.corral.ListeningSocket>> sockets,
+               java.nio.file.Path runDir) {
         this.def = def;
+        this.runDir = runDir;
         this.sockets = sockets;
         this.launcher = launcher;
         this.timers = timers;
@@ -64,6 +70,7 @@ final class Supervised {
     /** Starts a jail now; on failure, handles it as an exit. Caller holds the lock. */
     private void launch() {
         state = AppState.STARTING;
+        closeSetns();
         long gen = ++generation;
         try {
             var spec = def.listen().isEmpty() ? def.spec() : def.jail().passListeningSockets(sockets.apply(def)).build();
@@ -72,6 +79,7 @@ final class Supervised {
             startedAt = Instant.now();
             state = AppState.RUNNING;
             lastError = null;
+            openSetns(p);
             p.onExit().thenRun(() -> exited(gen, p));
         } catch (SpecException | JailSetupException | IOException | RuntimeException e) {
             jail = null;
@@ -82,9 +90,29 @@ final class Supervised {
         }
     }
 
+    /** Serves the new jail's namespaces on its setns socket (the old jail's socket goes first). Lock held. */
+    private void openSetns(JailedProcess p) {
+        closeSetns();
+        if (def.setnsSocket() == null) return;
+        try {
+            setns = dev.corral.daemon.setns.SetnsServer.start(def.name(), def.json(), def.setnsSocket(), p, runDir);
+        } catch (IOException | JailSetupException | RuntimeException e) {
+            lastError = "setns socket: " + e.getMessage();
+            note("cannot serve the setns socket: " + e.getMessage());
+        }
+    }
+
+    private void closeSetns() {
+        if (setns != null) {
+            setns.close();
+            setns = null;
+        }
+    }
+
     private void exited(long gen, JailedProcess p) {
         synchronized (this) {
             if (gen != generation || jail != p) return; // a replaced or stopped jail
+            closeSetns();
             jail = null;
             if (state == AppState.STOPPING || state == AppState.STOPPED) return;
             afterExit(p.exitValue(), Duration.between(startedAt, Instant.now()));
@@ -121,6 +149,7 @@ final class Supervised {
         synchronized (this) {
             cancelPending();
             generation++;
+            closeSetns();
             p = jail;
             jail = null;
             state = p == null ? AppState.STOPPED : AppState.STOPPING;

@@ -40,9 +40,13 @@ public final class Supervisor implements AutoCloseable {
     static final Duration USAGE_PERIOD = Duration.ofSeconds(1);
     private final Thread usageSampler;
 
-    public Supervisor(Launcher launcher, Path logDir) {
+    /** Where setns sockets go by default: the directory of the control socket. */
+    private final Path runDir;
+
+    public Supervisor(Launcher launcher, Path logDir, Path runDir) {
         this.launcher = launcher;
         this.logDir = logDir;
+        this.runDir = runDir;
         // One thread reads every jail's accounting in the background, so a /status of many
         // applications answers from memory; one application's status reads it live.
         this.usageSampler = Thread.ofPlatform().daemon().name("corral-usage").start(this::sampleUsage);
@@ -98,7 +102,7 @@ public final class Supervisor implements AutoCloseable {
             for (AppDefinition def : config.applications().values()) {
                 Supervised s = apps.get(def.name());
                 if (s == null || leaving.contains(s)) { // new, or back while its old self still stops
-                    Supervised added = new Supervised(def, launcher, timers, openLog(def.name()), listeners::of);
+                    Supervised added = new Supervised(def, launcher, timers, openLog(def.name()), listeners::of, runDir);
                     apps.put(def.name(), added);
                     work.add(added::start);
                 } else if (!s.definition().sameAs(def)) {

@@ -1,0 +1,183 @@
+package dev.corral.join;
+
+import dev.corral.JailSetupException;
+import dev.corral.launch.Launcher;
+import dev.corral.spec.Namespace;
+import dev.corral.sys.Libc;
+import dev.corral.sys.NamespaceFiles;
+import dev.corral.sys.NativeException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A running jail held open by descriptors: its namespaces (each checked with the kernel to be of
+ * its type), its root and, optionally, its program's cwd. Opened from /proc/PID before anything
+ * is joined, or received over a setns socket, whose server opened them while the jail was young
+ * (uWSGI's setns-preopen). The owner closes them.
+ */
+public final class JailDescriptors implements AutoCloseable {
+    private final long pid;
+    private final Map<Namespace, Integer> namespaces;
+    private final int root;
+    private final int cwd;
+
+    public JailDescriptors(long pid, Map<Namespace, Integer> namespaces, int root, int cwd) {
+        this.pid = pid;
+        this.namespaces = new EnumMap<>(Namespace.class);
+        this.namespaces.putAll(namespaces);
+        this.root = root;
+        this.cwd = cwd;
+    }
+
+    /**
+     * Opens the namespaces of process {@code pid} that differ from this process's own (joining
+     * one's own user namespace is refused by the kernel, and joining any other of one's own is
+     * pointless), except those in {@code skip}, and its root and cwd.
+     */
+    public static JailDescriptors open(long pid, Set<Namespace> skip) throws JailSetupException {
+        Map<Namespace, Integer> fds = new EnumMap<>(Namespace.class);
+        int root = -1, cwd = -1;
+        try {
+            for (Namespace ns : Namespace.values()) {
+                if (skip.contains(ns)) continue;
+                Path own = Path.of("/proc/self/ns", ns.procName()), theirs = Path.of("/proc", Long.toString(pid), "ns", ns.procName());
+                if (!Files.exists(own, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue; // no such namespace here (time)
+                String id;
+                try {
+                    id = Files.readSymbolicLink(theirs).toString();
+                } catch (IOException e) {
+                    throw new JailSetupException("cannot read " + theirs + ": " + reason(e), 13, 125);
+                }
+                if (id.equals(Files.readSymbolicLink(own).toString())) continue;
+                fds.put(ns, checked(theirs.toString(), ns));
+            }
+            root = NamespaceFiles.openDirectory("/proc/" + pid + "/root");
+            try {
+                cwd = NamespaceFiles.openDirectory("/proc/" + pid + "/cwd");
+            } catch (NativeException e) {
+                cwd = -1; // its cwd is gone: the root will do
+            }
+            return new JailDescriptors(pid, fds, root, cwd);
+        } catch (NativeException e) {
+            fds.values().forEach(Libc::close);
+            if (root >= 0) Libc.close(root);
+            throw new JailSetupException("cannot open " + e.getMessage().replaceFirst("^open ", "") + " (process " + pid + ")",
+                    e.errno(), 125);
+        } catch (IOException e) {
+            fds.values().forEach(Libc::close);
+            throw new JailSetupException("cannot read this process's own namespaces: " + e.getMessage(), 5, 125);
+        } catch (JailSetupException e) {
+            fds.values().forEach(Libc::close);
+            throw e;
+        }
+    }
+
+    /** Opens a namespace file and makes sure, with the kernel, that it is one of type {@code ns}. */
+    static int checked(String path, Namespace ns) throws NativeException, JailSetupException {
+        int fd = NamespaceFiles.open(path);
+        long type = NamespaceFiles.type(fd);
+        if (type != ns.cloneFlag()) {
+            Libc.close(fd);
+            throw new JailSetupException(path + " is not a " + ns.displayName() + " namespace", 22, 125);
+        }
+        return fd;
+    }
+
+    private static String reason(IOException e) {
+        return e instanceof java.nio.file.NoSuchFileException ? "no such process" : e.getMessage();
+    }
+
+    public long pid() {
+        return pid;
+    }
+
+    /** The namespaces to join, the user namespace first (it owns the others). */
+    public List<Namespace> namespaces() {
+        return new ArrayList<>(namespaces.keySet()); // EnumMap: declaration order, USER first
+    }
+
+    public int root() {
+        return root;
+    }
+
+    /**
+     * Makes sure the user namespace of process {@code pid} is held when it is not this process's
+     * own: a process that joins the rest without it keeps the caller's capabilities over the host
+     * (uWSGI's default skip list leaves it out; corral exec never does).
+     */
+    public void requireUserNamespace() throws JailSetupException {
+        if (namespaces.containsKey(Namespace.USER)) return;
+        String theirs = "/proc/" + pid + "/ns/user";
+        try {
+            if (Files.readSymbolicLink(Path.of(theirs)).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user")))) return;
+            namespaces.put(Namespace.USER, checked(theirs, Namespace.USER));
+        } catch (IOException e) {
+            throw new JailSetupException("process " + pid + " has a user namespace of its own, which this process cannot"
+                    + " open (" + e.getMessage() + "); joining the rest without it would keep this process's capabilities"
+                    + " over the host, so nothing joins", e instanceof NativeException n ? n.errno() : 13, 125);
+        }
+    }
+
+    /**
+     * {@code which} in the order the kernel lets them be joined: the user namespace before the
+     * namespaces it owns (from inside it, only those can be joined), and before it those that an
+     * outer user namespace owns (a network namespace of {@code ip netns add} that the jail joined,
+     * say), while the caller still has its own capabilities.
+     */
+    public List<Namespace> joinOrder(List<Namespace> which) {
+        if (!which.contains(Namespace.USER)) return List.copyOf(which);
+        String user;
+        try {
+            user = NamespaceFiles.info(namespaces.get(Namespace.USER)).id();
+        } catch (NativeException e) {
+            return List.copyOf(which);
+        }
+        List<Namespace> before = new ArrayList<>(), after = new ArrayList<>();
+        for (Namespace ns : which) {
+            if (ns == Namespace.USER) continue;
+            List<String> owners;
+            try {
+                owners = NamespaceFiles.info(namespaces.get(ns)).owners();
+            } catch (NativeException e) {
+                owners = List.of();
+            }
+            (owners.isEmpty() || owners.getFirst().equals(user) ? after : before).add(ns);
+        }
+        List<Namespace> out = new ArrayList<>(before);
+        out.add(Namespace.USER);
+        out.addAll(after);
+        return out;
+    }
+
+    /** Whether the namespace held for {@code ns} is this process's own (nothing to join). */
+    public boolean isOwn(Namespace ns) {
+        Integer fd = namespaces.get(ns);
+        if (fd == null) return false;
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd))
+                    .equals(Files.readSymbolicLink(Path.of("/proc/self/ns", ns.procName())));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** What the launcher takes for a plan joining {@code which} (in that order). */
+    public Launcher.Opened opened(List<Namespace> which) {
+        return new Launcher.Opened(which.stream().map(namespaces::get).toList(), root, cwd);
+    }
+
+    @Override
+    public void close() {
+        namespaces.values().forEach(Libc::close);
+        namespaces.clear();
+        if (root >= 0) Libc.close(root);
+        if (cwd >= 0) Libc.close(cwd);
+    }
+}
