@@ -74,7 +74,12 @@ enum op {
 	OP_PASS_FDS = 32,     /* (count): PASS_FD_BASE.. become 3.., LISTEN_PID at exec */
 	OP_SETNS = 33,        /* (slot, hex CLONE_NEW* type): join JOIN_FD_BASE + slot */
 	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
-	OP_MAX = 34
+	/* 35-39 and 45-49: reserved for other work */
+	OP_OVERLAY = 40,      /* (slot, lower slot, upper dir, work dir, options, attrs): overlayfs from descriptors */
+	OP_LAYER_DIR = 41,    /* (host dir, mode, uid, gid): make it (if missing), owned so */
+	OP_REMOVE_TREE = 42,  /* (host path): remove it and everything under it, no symlink followed */
+	OP_EXIT = 43,         /* (): the work is done; exit 0 without exec */
+	OP_MAX = 43
 };
 
 struct step {
@@ -110,6 +115,13 @@ void confine_init(void);
 
 /* mounts.c */
 int mounts_step(const struct step *s, int idx);
+int slot_take(const char *arg, int idx);
+void slot_put(const char *arg, int fd, int idx);
+int fs_create_mount(int fsfd, const char *options, const char *attrs, int idx);
+__attribute__((noreturn)) void fs_fail(int fsfd, int idx, int err, const char *what);
+
+/* layers.c: overlayfs roots and the directories of their writable layers */
+int layers_step(const struct step *s, int idx);
 
 /* cgroup.c: the monitor's part of the jail's cgroup */
 int cgroup_collect(const struct plan *plan);

@@ -14,6 +14,7 @@ import dev.corral.spec.Namespace;
 import dev.corral.spec.PassedSocket;
 import dev.corral.spec.Problem;
 import dev.corral.spec.Rlimit;
+import dev.corral.spec.RootfsOverlay;
 import dev.corral.spec.Seccomp;
 import dev.corral.spec.SpecException;
 
@@ -80,6 +81,7 @@ public final class Planner {
             List<LaunchPlan.Join> joins = checkJoins();
             IdMapPlan maps = planIdMaps();
             String root = checkRootfs();
+            RootfsOverlay overlay = checkOverlay(root);
             // With joins, the clone makes no namespace: the process joins first, then unshares.
             boolean late = !spec.joins().isEmpty();
             if (late) planJoins(joins);
@@ -103,7 +105,7 @@ public final class Planner {
                 steps.add(Step.of(Op.SETGID, "become gid 0 of the joined user namespace", "0"));
                 steps.add(Step.of(Op.SETUID, "become uid 0 of the joined user namespace", "0"));
             }
-            if (spec.unshares(Namespace.MOUNT)) planFilesystem(root);
+            if (spec.unshares(Namespace.MOUNT)) planFilesystem(root, overlay);
             else if (!spec.mounts().isEmpty()) {
                 problem(at("mounts"), spec.joins(Namespace.MOUNT) ? "mounts need a new mount namespace, not a joined one"
                         : "mounts need the mount namespace");
@@ -558,7 +560,73 @@ public final class Planner {
             return null;
         }
 
-        private void planFilesystem(String root) {
+        /**
+         * The overlay's layer directories, checked: absolute, apart from each other and from the
+         * base, on one filesystem that can hold an upper layer. Missing ones are made at start.
+         */
+        private RootfsOverlay checkOverlay(String base) {
+            RootfsOverlay o = spec.overlay();
+            if (o == null) return null;
+            if (spec.rootfs() == null) {
+                problem(at("rootfsOverlay"), "an overlay needs a rootfs to be its base");
+                return null;
+            }
+            if (base == null) return null; // the rootfs's problem is reported
+            if (o.upper() == null && o.work() != null) {
+                problem(at("rootfsWork"), "a work directory goes with an upper directory on its filesystem: give both, or neither");
+                return null;
+            }
+            if (!o.placed()) {
+                problem(at("rootfsOverlay"), "the overlay's layer is not placed yet (plan through dev.corral.launch.Launcher)");
+                return null;
+            }
+            String upper = checkLayerDir(o.upper(), at("rootfsUpper"));
+            String work = checkLayerDir(o.work(), at("rootfsWork"));
+            if (upper == null || work == null) return null;
+            if (nested(upper, work)) {
+                problem(at("rootfsWork"), "the work directory " + work + " and the upper directory " + upper
+                        + " must be apart, neither inside the other");
+                return null;
+            }
+            for (String[] layer : new String[][] {{upper, "rootfsUpper"}, {work, "rootfsWork"}}) {
+                if (nested(base, layer[0])) {
+                    problem(at(layer[1]), layer[0] + " and the base " + base + " must be apart, neither inside the other");
+                    return null;
+                }
+            }
+            Optional<HostView.Filesystem> upperFs = host.filesystem(upper), workFs = host.filesystem(work);
+            if (upperFs.isPresent() && upperFs.get().type().equals("overlay")) {
+                problem(at("rootfsUpper"), upper + " is on an overlayfs, which cannot hold the upper layer of another"
+                        + " overlay; choose a directory on a disk filesystem (ext4, xfs, btrfs) or tmpfs");
+            } else if (upperFs.isPresent() && workFs.isPresent() && upperFs.get().device() != workFs.get().device()) {
+                problem(at("rootfsWork"), work + " is on another filesystem than the upper directory " + upper
+                        + "; overlayfs needs both on one");
+            }
+            return o.at(upper, work);
+        }
+
+        /** An absolute, normalised layer directory (its real path if it exists), or null. */
+        private String checkLayerDir(String path, String where) {
+            if (!path.startsWith("/") || path.indexOf('\0') >= 0) {
+                problem(where, "must be an absolute path: " + path);
+                return null;
+            }
+            String normal = java.nio.file.Path.of(path).normalize().toString();
+            return switch (host.kind(normal)) {
+                case MISSING -> normal;
+                case DIRECTORY -> host.realPath(normal).orElse(normal);
+                default -> {
+                    problem(where, "not a directory: " + path);
+                    yield null;
+                }
+            };
+        }
+
+        private static boolean nested(String a, String b) {
+            return a.equals(b) || a.startsWith(b.endsWith("/") ? b : b + "/") || b.startsWith(a.endsWith("/") ? a : a + "/");
+        }
+
+        private void planFilesystem(String root, RootfsOverlay overlay) {
             steps.add(Step.of(Op.MAKE_PRIVATE, "make every mount private, so nothing propagates to the host", "private"));
             int rootSlot = slot();
             // Every host path is cloned before the new root is attached, while the host's tree is
@@ -572,6 +640,8 @@ public final class Planner {
                 steps.add(Step.of(Op.NEW_FS, "make a tmpfs to be the new root", String.valueOf(rootSlot),
                         "tmpfs", "tmpfs", "mode=0755", "nosuid,nodev"));
                 planHostEntries(attach);
+            } else if (overlay != null) {
+                planOverlayRoot(rootSlot, root, overlay);
             } else {
                 steps.add(Step.of(Op.OPEN_TREE, "clone the rootfs " + root,
                         String.valueOf(rootSlot), root, "1", "0"));
@@ -590,6 +660,20 @@ public final class Planner {
                 steps.add(Step.of(Op.SET_ATTRS, "make the new root's own tmpfs read-only", "/", "ro"));
             }
             steps.add(Step.of(Op.PIVOT_ROOT, "pivot_root into the new root and detach the old one"));
+        }
+
+        /**
+         * The base, cloned read-only, is the lower layer of an overlayfs made from descriptors
+         * in the jail's user namespace ({@code userxattr}: overlayfs keeps its whiteouts and
+         * opaque markers in user.* xattrs there, so one layer serves every start, as root or not).
+         */
+        private void planOverlayRoot(int rootSlot, String base, RootfsOverlay overlay) {
+            int lower = slot();
+            steps.add(Step.of(Op.OPEN_TREE, "clone the base " + base + " read-only (the overlay's lower layer)",
+                    String.valueOf(lower), base, "0", "1"));
+            steps.add(Step.of(Op.OVERLAY, "make an overlayfs of it to be the new root; the jail's changes go to "
+                            + overlay.upper() + " (work directory " + overlay.work() + ")",
+                    String.valueOf(rootSlot), String.valueOf(lower), overlay.upper(), overlay.work(), "userxattr", "-"));
         }
 
         /**
