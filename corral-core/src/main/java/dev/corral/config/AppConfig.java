@@ -6,6 +6,7 @@ import dev.corral.spec.Automount;
 import dev.corral.spec.Capability;
 import dev.corral.spec.Rlimit;
 import dev.corral.spec.Seccomp;
+import dev.corral.spec.RootfsOverlay;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.Labels;
 import dev.corral.spec.MountSpec;
@@ -270,8 +271,7 @@ public final class AppConfig {
             }
             label("uidMap", iso.pathOf("uidmap"));
             label("gidMap", iso.pathOf("gidmap"));
-            iso.string("rootfs").ifPresent(b::rootfs);
-            label("rootfs", iso.pathOf("rootfs"));
+            rootfs(iso);
             iso.object("automount").ifPresent(a -> {
                 boolean procfs = a.bool("procfs").orElse(true);
                 boolean tmpfs = a.bool("tmpfs").orElse(true);
@@ -431,6 +431,39 @@ public final class AppConfig {
          * {@code "uidmap": "auto"} (and/or {@code "gidmap": "auto"}): ids 0..65535 mapped to a
          * range allocated at start, the same for uids and gids. Returns whether it was asked for.
          */
+        /**
+         * Unit's {@code "rootfs": DIR}, or {@code {"base": DIR, "overlay": true, "upper": DIR,
+         * "work": DIR}}: a shared base under a writable layer of the application's own.
+         */
+        private void rootfs(JsonObject iso) {
+            JsonNode v = iso.get("rootfs");
+            label("rootfs", iso.pathOf("rootfs"));
+            if (v == null) return;
+            if (v.isTextual()) {
+                b.rootfs(v.textValue());
+                return;
+            }
+            if (!v.isObject()) {
+                iso.problem("rootfs", "expected a directory, or an object with \"base\", found " + JsonObject.describe(v));
+                return;
+            }
+            iso.object("rootfs").ifPresent(r -> {
+                r.string("base").ifPresent(b::rootfs);
+                if (!r.has("base")) r.problemHere("missing \"base\" (the directory to use as the root)");
+                boolean overlay = r.bool("overlay").orElse(false);
+                String upper = r.string("upper").orElse(null), work = r.string("work").orElse(null);
+                r.finish();
+                label("rootfs", r.pathOf("base"));
+                label("rootfsOverlay", r.pathOf("overlay"));
+                label("rootfsUpper", r.pathOf("upper"));
+                label("rootfsWork", r.pathOf("work"));
+                if (overlay) b.rootfsOverlay(new RootfsOverlay(upper, work, null, null));
+                else if (upper != null || work != null) {
+                    r.problem(upper != null ? "upper" : "work", "an upper or work directory needs \"overlay\": true");
+                }
+            });
+        }
+
         private boolean autoIdRange(JsonObject iso) {
             boolean uid = isAuto(iso, "uidmap"), gid = isAuto(iso, "gidmap");
             if (!uid && !gid) return false;
