@@ -22,11 +22,18 @@ public final class TreeSnapshot {
 
     public static List<String> of(Path dir) throws IOException {
         try (Stream<Path> all = Files.walk(dir)) {
-            return all.map(p -> line(dir, p)).sorted().toList();
+            return all.map(p -> line(dir, p, true)).sorted().toList();
         }
     }
 
-    private static String line(Path dir, Path p) {
+    /** The same without inode numbers and ctimes: equal for a faithful copy. */
+    public static List<String> content(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            return all.map(p -> line(dir, p, false)).sorted().toList();
+        }
+    }
+
+    private static String line(Path dir, Path p, boolean identity) {
         try {
             var a = Files.readAttributes(p, "unix:mode,uid,gid,size,ino,ctime", NOFOLLOW);
             String what;
@@ -34,7 +41,8 @@ public final class TreeSnapshot {
             else if (Files.isRegularFile(p, NOFOLLOW)) what = sha256(Files.readAllBytes(p));
             else what = "";
             return "/" + dir.relativize(p) + " " + Integer.toOctalString((int) a.get("mode")) + " " + a.get("uid") + ":"
-                    + a.get("gid") + " " + a.get("size") + " ino=" + a.get("ino") + " ctime=" + a.get("ctime") + " " + what;
+                    + a.get("gid") + " " + a.get("size") + (identity ? " ino=" + a.get("ino") + " ctime=" + a.get("ctime") : "")
+                    + " " + what;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

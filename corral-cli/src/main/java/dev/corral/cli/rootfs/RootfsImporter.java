@@ -88,6 +88,7 @@ public final class RootfsImporter {
                 w.xattrs(p, xattrs(e));
             }
         }
+        if (w.entries() == 0) throw new ImportException(source + ": not a readable tar archive: it holds no entries");
     }
 
     private static TarArchiveEntry nextEntry(TarArchiveInputStream tar, Path source) throws ImportException {
