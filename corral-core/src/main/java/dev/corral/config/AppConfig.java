@@ -162,6 +162,8 @@ public final class AppConfig {
         private final boolean supervised;
         RestartPolicy restart = RestartPolicy.ALWAYS;
         boolean stopFirst;
+        /** The rootfs is an overlay: its layer must never be mounted by two jails at once. */
+        private boolean overlay;
         final List<dev.corral.spec.ListenAddress> listen = new ArrayList<>();
 
         Reader(JsonObject app, JailBuilder builder) {
@@ -226,6 +228,7 @@ public final class AppConfig {
                 app.unsupported("restart", "restart policies belong to the supervisor daemon (corral daemon)");
             }
             app.object("isolation").ifPresent(this::isolation);
+            if (supervised && overlay) overlayReloadsStopFirst();
             app.finish();
             b.labels(Labels.of(Map.copyOf(labels)));
         }
@@ -457,11 +460,25 @@ public final class AppConfig {
                 label("rootfsOverlay", r.pathOf("overlay"));
                 label("rootfsUpper", r.pathOf("upper"));
                 label("rootfsWork", r.pathOf("work"));
+                this.overlay = overlay;
                 if (overlay) b.rootfsOverlay(new RootfsOverlay(upper, work, null, null));
                 else if (upper != null || work != null) {
                     r.problem(upper != null ? "upper" : "work", "an upper or work directory needs \"overlay\": true");
                 }
             });
+        }
+
+        /**
+         * A start-first reload would mount the application's layer in the old and the new jail at
+         * once, which overlayfs leaves undefined: an overlay application reloads stop-first.
+         */
+        private void overlayReloadsStopFirst() {
+            JsonNode reload = app.get("reload");
+            if (reload != null && reload.isTextual() && reload.textValue().equals("start-first")) {
+                app.problem("reload", "an application on an overlay rootfs reloads stop-first: a start-first reload would"
+                        + " have two jails write one layer at once");
+            }
+            stopFirst = true;
         }
 
         private boolean autoIdRange(JsonObject iso) {
