@@ -130,7 +130,13 @@ class OverlayJailTest {
         LaunchPlan dry = Launcher.shared().plan(jail(temporary, "true").build());
         assertThat(dry.describe()).anyMatch(s -> s.contains("make an overlayfs of it to be the new root; the jail's changes go to "
                 + store.layers() + "/run-" + ProcessHandle.current().pid() + "-XXXXXXXX/upper"));
+        // The layer of a run whose process died without removing it goes at the next run.
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path stale = Files.createDirectories(store.layers().resolve("run-" + gone.pid() + "-0badc0de/upper/etc"));
+        Files.writeString(stale.resolve("passwd"), "x");
         JailedProcess p = jail(temporary, "echo x > /x; ls -d /x; read y").start();
+        assertThat(store.layers().resolve("run-" + gone.pid() + "-0badc0de")).doesNotExist();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).isEqualTo("/x");
         try (var running = Files.list(store.layers())) {

@@ -138,6 +138,11 @@ public final class Launcher {
         OverlayLayers.Placement placement = OverlayLayers.place(spec, false);
         LaunchPlan plan = new Planner(host).plan(placement.spec());
         LayerStore.Layer temporary = placement.layer() != null && placement.layer().temporary() ? placement.layer() : null;
+        if (temporary != null) {
+            for (Path stale : OverlayLayers.staleRunLayers(temporary.dir().getParent())) {
+                removeQuietly(new LayerStore.Layer(stale, stale.resolve("upper"), stale.resolve("work"), true));
+            }
+        }
         try {
             OverlayLayers.prepare(placement, plan, host, this);
             JailedProcess p = start(plan, stdio, sink);

@@ -59,7 +59,8 @@ final class OverlayLayers {
         if (o.work() != null) return new Placement(spec, null); // the planner names the problem
         LayerStore store = o.storeOrDefault();
         LayerStore.Layer layer = o.name() != null ? store.named(o.name()) : store.temporary(preview);
-        return new Placement(spec.withOverlay(o.at(layer.upper().toString(), layer.work().toString())), layer);
+        RootfsOverlay placed = o.at(layer.upper().toString(), layer.work().toString());
+        return new Placement(spec.withOverlay(layer.temporary() ? placed.asScratch() : placed), layer);
     }
 
     /** One directory to make: where, its mode, which field names it in messages. */
@@ -174,6 +175,30 @@ final class OverlayLayers {
         long gid = ((Number) Files.getAttribute(dir, "unix:gid", NOFOLLOW)).longValue();
         runHelper(new long[] {uid, gid}, List.of(Step.of(Op.REMOVE_TREE, "remove " + dir, dir.toString())),
                 host, launcher, "remove the overlay layer " + dir);
+    }
+
+    /**
+     * Layers of runs whose process is gone without removing them (it was killed outright):
+     * {@code run-PID-...} where no process PID lives. Removed on the side, best effort.
+     */
+    static List<Path> staleRunLayers(Path layers) {
+        List<Path> stale = new ArrayList<>();
+        if (!Files.isDirectory(layers, NOFOLLOW)) return stale;
+        long self = ProcessHandle.current().pid();
+        try (var entries = Files.newDirectoryStream(layers, "run-*-*")) {
+            for (Path p : entries) {
+                String[] f = p.getFileName().toString().split("-");
+                try {
+                    long pid = Long.parseLong(f[1]);
+                    if (pid != self && ProcessHandle.of(pid).isEmpty()) stale.add(p);
+                } catch (NumberFormatException ignored) {
+                    // not one of ours
+                }
+            }
+        } catch (IOException ignored) {
+            // nothing to prune that can be seen
+        }
+        return stale;
     }
 
     /** Depth first; symlinks are removed, never followed. */

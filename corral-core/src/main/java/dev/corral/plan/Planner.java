@@ -671,9 +671,12 @@ public final class Planner {
             int lower = slot();
             steps.add(Step.of(Op.OPEN_TREE, "clone the base " + base + " read-only (the overlay's lower layer)",
                     String.valueOf(lower), base, "0", "1"));
+            // A layer removed after the run is never synced to disk (volatile); a kept one is.
             steps.add(Step.of(Op.OVERLAY, "make an overlayfs of it to be the new root; the jail's changes go to "
-                            + overlay.upper() + " (work directory " + overlay.work() + ")",
-                    String.valueOf(rootSlot), String.valueOf(lower), overlay.upper(), overlay.work(), "userxattr", "-"));
+                            + overlay.upper() + " (work directory " + overlay.work() + (overlay.scratch() ? "; volatile:"
+                            + " never synced, the layer goes with the run" : "") + ")",
+                    String.valueOf(rootSlot), String.valueOf(lower), overlay.upper(), overlay.work(),
+                    overlay.scratch() ? "userxattr,volatile" : "userxattr", "-"));
         }
 
         /**

@@ -15,8 +15,14 @@ import dev.corral.rootfs.LayerStore;
  * @param name  keep the placed layer under this name, the same at every start until removed
  *              (the daemon names it after the application); null for a layer for this run
  *              only, removed when the jail ends
+ * @param scratch the placed layer goes with the run: overlayfs need not sync it (its
+ *                {@code volatile} option), set by the launcher for a layer it removes at the end
  */
-public record RootfsOverlay(String upper, String work, LayerStore store, String name) {
+public record RootfsOverlay(String upper, String work, LayerStore store, String name, boolean scratch) {
+    public RootfsOverlay(String upper, String work, LayerStore store, String name) {
+        this(upper, work, store, name, false);
+    }
+
     /** A layer for one run, in the caller's store. */
     public static RootfsOverlay temporary() {
         return new RootfsOverlay(null, null, null, null);
@@ -33,6 +39,11 @@ public record RootfsOverlay(String upper, String work, LayerStore store, String 
 
     /** This overlay with its directories decided. */
     public RootfsOverlay at(String upperDir, String workDir) {
-        return new RootfsOverlay(upperDir, workDir, store, name);
+        return new RootfsOverlay(upperDir, workDir, store, name, scratch);
+    }
+
+    /** This overlay, its layer to be removed after the run. */
+    public RootfsOverlay asScratch() {
+        return new RootfsOverlay(upper, work, store, name, true);
     }
 }
