@@ -82,6 +82,11 @@ class OverlayJailTest {
         assertThat(Run.of(jail(new RootfsOverlay(upper.toString(), null, null, null), "cat /srv/made; ls /etc")).out())
                 .isEqualTo("hi\npasswd\n");
         assertThat(upper.resolveSibling("changes.work")).isDirectory();
+        // A user added in the layer is found by --user: the planner reads the layer's /etc/passwd first.
+        Files.writeString(upper.resolve("etc/passwd"), "root:x:0:0::/:/bin/sh\nlater:x:4242:4242::/:/bin/sh\n");
+        assertThat(Run.of(jail(new RootfsOverlay(upper.toString(), null, null, null), "id -u").user("later")
+                .uidMap(0, 0, 65536).gidMap(0, 0, 65536)).out())
+                .isEqualTo("4242\n");
     }
 
     @Test

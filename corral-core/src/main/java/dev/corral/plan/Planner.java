@@ -62,6 +62,8 @@ public final class Planner {
         private final List<Problem> problems = new ArrayList<>();
         private final List<Step> steps = new ArrayList<>();
         private int nextSlot;
+        /** The overlay's upper directory, whose files hide the base's, or null. */
+        private String upper;
 
         Run(JailSpec spec) {
             this.spec = spec;
@@ -82,6 +84,7 @@ public final class Planner {
             IdMapPlan maps = planIdMaps();
             String root = checkRootfs();
             RootfsOverlay overlay = checkOverlay(root);
+            if (overlay != null) upper = overlay.upper();
             // With joins, the clone makes no namespace: the process joins first, then unshares.
             boolean late = !spec.joins().isEmpty();
             if (late) planJoins(joins);
@@ -526,11 +529,17 @@ public final class Planner {
         }
 
         private Optional<Passwd> passwd(String root) {
-            return host.readFile(root + "/etc/passwd").map(Passwd::parse);
+            return jailFile(root, "/etc/passwd").map(Passwd::parse);
         }
 
         private Optional<Passwd> group(String root) {
-            return host.readFile(root + "/etc/group").map(Passwd::parse);
+            return jailFile(root, "/etc/group").map(Passwd::parse);
+        }
+
+        /** A file of the jail's root: an overlay's upper directory first (what a jail wrote), then the base. */
+        private Optional<String> jailFile(String root, String path) {
+            Optional<String> changed = upper == null ? Optional.empty() : host.readFile(upper + path);
+            return changed.isPresent() ? changed : host.readFile(root + path);
         }
 
         // ---- filesystem -----------------------------------------------------------------------
