@@ -3,7 +3,6 @@ package dev.corral.rootfs;
 import dev.corral.ids.RangeAllocator;
 
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -18,7 +17,6 @@ import java.util.regex.Pattern;
 public final class LayerStore {
     /** A base or layer name: one path component, nothing hidden. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,127}");
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path dir;
 
@@ -70,7 +68,8 @@ public final class LayerStore {
      * name's shape without drawing a random part (for a dry run).
      */
     public Layer temporary(boolean preview) {
-        String random = preview ? "XXXXXXXX" : HexFormat.of().formatHex(RANDOM.generateSeed(4));
+        // Only to be unique: the layer's own directory is 0700, whoever guesses its name.
+        String random = preview ? "XXXXXXXX" : HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextInt());
         return Layer.in(layers().resolve("run-" + ProcessHandle.current().pid() + "-" + random), true);
     }
 

@@ -19,7 +19,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.nio.ByteBuffer;
-import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -34,7 +33,6 @@ import java.util.Map;
  */
 public final class RootfsImporter {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** What was imported: where, how many entries, how many were left out (devices, foreign xattrs). */
     public record Result(Path base, int entries, int skipped) {}
@@ -47,7 +45,7 @@ public final class RootfsImporter {
         }
         if (!Files.exists(source)) throw new ImportException(source + ": no such file or directory");
         Files.createDirectories(target.getParent());
-        Path tmp = target.resolveSibling(".import-" + target.getFileName() + "-" + HexFormat.of().formatHex(RANDOM.generateSeed(4)));
+        Path tmp = target.resolveSibling(".import-" + target.getFileName() + "-" + HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextInt()));
         Files.createDirectory(tmp);
         boolean done = false;
         try {
