@@ -75,11 +75,12 @@ enum op {
 	OP_SETNS = 33,        /* (slot, hex CLONE_NEW* type): join JOIN_FD_BASE + slot */
 	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
 	/* 35-39 and 45-49: reserved for other work */
-	OP_OVERLAY = 40,      /* (slot, lower slot, upper dir, work dir, options, attrs): overlayfs from descriptors */
+	OP_OVERLAY = 40,      /* (slot, lower slot, upper slot, work slot, options, attrs): overlayfs from descriptors */
 	OP_LAYER_DIR = 41,    /* (host dir, mode, uid, gid): make it (if missing), owned so */
 	OP_REMOVE_TREE = 42,  /* (host path): remove it and everything under it, no symlink followed */
 	OP_EXIT = 43,         /* (): the work is done; exit 0 without exec */
-	OP_MAX = 43
+	OP_OPEN_DIR = 44,     /* (slot, host dir): open it (O_PATH, no symlink at its end) into a slot */
+	OP_MAX = 44
 };
 
 struct step {

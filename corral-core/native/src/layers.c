@@ -2,10 +2,12 @@
  * Overlayfs roots and their writable layers.
  *
  * OP_OVERLAY builds an overlayfs from descriptors (fsconfig FSCONFIG_SET_FD, Linux
- * 6.13+): the lower layer is a detached mount from a slot (a clone of the base,
- * which may be idmapped first), the upper and work directories are opened here,
- * on the host's paths, before the new root is attached. No layer path is parsed
- * by overlayfs itself, so commas, colons or symlinks in them change nothing.
+ * 6.13+), all taken from slots: the lower layer a detached mount (a clone of the
+ * base, which may be idmapped first), the upper and work directories opened by
+ * OP_OPEN_DIR on the host's paths. Those are opened before the process becomes the
+ * jail's root (who may not pass through the caller's home); the overlay is made
+ * after, so the jail's root is its mounter and owns what is written. No layer path
+ * is parsed by overlayfs itself, so commas, colons or symlinks in them change nothing.
  *
  * OP_LAYER_DIR and OP_REMOVE_TREE run in a helper that has only a user namespace
  * (the caller's own id as 0, the jail's range beside it): a normal user cannot
@@ -49,12 +51,12 @@ static void set_fd(int fsfd, const char *key, int fd, int idx)
 		fs_fail(fsfd, idx, errno, key);
 }
 
-/* (slot, lower slot, upper dir, work dir, options, attrs) */
+/* (slot, lower slot, upper slot, work slot, options, attrs) */
 static void overlay(const struct step *s, int idx)
 {
 	int lower = slot_take(s->argv[1], idx);
-	int upper = open_layer_dir(s->argv[2], "upper directory", idx);
-	int work = open_layer_dir(s->argv[3], "work directory", idx);
+	int upper = slot_take(s->argv[2], idx);
+	int work = slot_take(s->argv[3], idx);
 	int fsfd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC_);
 	if (fsfd < 0)
 		fail_step(idx, errno, "fsopen overlay");
@@ -141,6 +143,9 @@ int layers_step(const struct step *s, int idx)
 		return 0;
 	case OP_EXIT:
 		_exit(0);
+	case OP_OPEN_DIR:
+		slot_put(s->argv[0], open_layer_dir(s->argv[1], "open", idx), idx);
+		return 0;
 	}
 	return -1;
 }

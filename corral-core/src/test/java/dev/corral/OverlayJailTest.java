@@ -92,8 +92,8 @@ class OverlayJailTest {
     @Test
     void aFileMadeInsideBelongsToTheRangeOnTheHost() throws Exception {
         RangeAllocator ids = new RangeAllocator(dir.resolve("ids.json"), IdPool.of(BASE_ID, IdRange.SIZE));
-        // The jail's root (host uid BASE_ID) opens the base and the layer: it must reach them.
-        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        // The test's directory is 0700: the jail's root (host uid BASE_ID) could not pass it, so the
+        // base and the layer are opened before it becomes that.
         Path upper = dir.resolve("upper");
         Run r = Run.of(jail(new RootfsOverlay(upper.toString(), null, null, null),
                 "echo hi > /made && mkdir /home && touch /home/app-file && chown 1000:1000 /home/app-file && id -u")
@@ -133,7 +133,7 @@ class OverlayJailTest {
     void aLayerForOneRunIsGoneWhenTheJailEnds() throws Exception {
         RootfsOverlay temporary = new RootfsOverlay(null, null, store, null);
         LaunchPlan dry = Launcher.shared().plan(jail(temporary, "true").build());
-        assertThat(dry.describe()).anyMatch(s -> s.contains("make an overlayfs of it to be the new root; the jail's changes go to "
+        assertThat(dry.describe()).anyMatch(s -> s.contains("make an overlayfs of them to be the new root; the jail's changes go to "
                 + store.layers() + "/run-" + ProcessHandle.current().pid() + "-XXXXXXXX/upper"));
         // The layer of a run whose process died without removing it goes at the next run.
         Process gone = new ProcessBuilder("true").start();

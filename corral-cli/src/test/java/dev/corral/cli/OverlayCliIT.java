@@ -211,11 +211,14 @@ class OverlayCliIT {
     @Test
     void asNobodyOnItsSubordinateRangeTheLayerBelongsToTheRange() throws Exception {
         assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
-        Path base = BusyboxRootfs.create(dir.resolve("base"));
-        List<String> before = TreeSnapshot.of(base);
+        // All under a directory only nobody may enter (as a home often is): the layers and the base
+        // are opened before the jail becomes its range's root, who could not pass.
         Path nobodyState = Files.createDirectory(dir.resolve("nobody"));
         Files.setAttribute(nobodyState, "unix:uid", 65534);
         Files.setAttribute(nobodyState, "unix:gid", 65534);
+        Files.setPosixFilePermissions(nobodyState, PosixFilePermissions.fromString("rwx------"));
+        Path base = BusyboxRootfs.create(nobodyState.resolve("base"));
+        List<String> before = TreeSnapshot.of(base);
         List<String> nobody = new ArrayList<>(Cli.NOBODY);
         nobody.addAll(List.of("env", "XDG_STATE_HOME=" + nobodyState));
         Path upper = nobodyState.resolve("upper");
@@ -260,7 +263,7 @@ class OverlayCliIT {
         r = Cli.run("run", "--dry-run", "--rootfs", base.toString(), "--overlay-upper", dir.resolve("u").toString(), "--", "true");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("clone the base " + base + " read-only (the overlay's lower layer)")
-                .contains("make an overlayfs of it to be the new root; the jail's changes go to " + dir.resolve("u")
+                .contains("make an overlayfs of them to be the new root; the jail's changes go to " + dir.resolve("u")
                         + " (work directory " + dir.resolve("u.work") + ")");
         assertThat(dir.resolve("u")).doesNotExist();
     }

@@ -97,6 +97,7 @@ public final class Planner {
                 steps.add(Step.of(Op.UNSHARE, "enter a new cgroup namespace: the jail's cgroup is its /",
                         Long.toHexString(Namespace.CGROUP.cloneFlag())));
             }
+            int[] layers = overlay != null && spec.unshares(Namespace.MOUNT) ? planOverlayLayers(root, overlay) : null;
             if (maps != null && rootIsMapped(maps)) {
                 // Until now the process runs as the caller's host ids, which the new maps may not
                 // cover; files it creates (mount points) need an owner that exists inside.
@@ -108,7 +109,7 @@ public final class Planner {
                 steps.add(Step.of(Op.SETGID, "become gid 0 of the joined user namespace", "0"));
                 steps.add(Step.of(Op.SETUID, "become uid 0 of the joined user namespace", "0"));
             }
-            if (spec.unshares(Namespace.MOUNT)) planFilesystem(root, overlay);
+            if (spec.unshares(Namespace.MOUNT)) planFilesystem(root, overlay, layers);
             else if (!spec.mounts().isEmpty()) {
                 problem(at("mounts"), spec.joins(Namespace.MOUNT) ? "mounts need a new mount namespace, not a joined one"
                         : "mounts need the mount namespace");
@@ -635,7 +636,7 @@ public final class Planner {
             return a.equals(b) || a.startsWith(b.endsWith("/") ? b : b + "/") || b.startsWith(a.endsWith("/") ? a : a + "/");
         }
 
-        private void planFilesystem(String root, RootfsOverlay overlay) {
+        private void planFilesystem(String root, RootfsOverlay overlay, int[] layers) {
             steps.add(Step.of(Op.MAKE_PRIVATE, "make every mount private, so nothing propagates to the host", "private"));
             int rootSlot = slot();
             // Every host path is cloned before the new root is attached, while the host's tree is
@@ -650,16 +651,18 @@ public final class Planner {
                         "tmpfs", "tmpfs", "mode=0755", "nosuid,nodev"));
                 planHostEntries(attach);
             } else if (overlay != null) {
-                planOverlayRoot(rootSlot, root, overlay);
+                planOverlayRoot(rootSlot, overlay, layers);
             } else {
                 steps.add(Step.of(Op.OPEN_TREE, "clone the rootfs " + root,
                         String.valueOf(rootSlot), root, "1", "0"));
             }
             planAutomounts(attach);
             for (MountSpec m : spec.mounts()) planMount(m, attach);
-            String stage = root == null ? "/tmp" : root;
-            if (root == null && host.kind(stage) != HostView.PathKind.DIRECTORY) {
-                problem(at("rootfs"), "the default jail is staged on /tmp, which this host lacks");
+            // An overlay is staged on /tmp too: the jail's root may not reach the base by its path.
+            String stage = root == null || overlay != null ? "/tmp" : root;
+            if ((root == null || overlay != null) && host.kind(stage) != HostView.PathKind.DIRECTORY) {
+                problem(at("rootfs"), (root == null ? "the default jail" : "an overlay rootfs") + " is staged on /tmp,"
+                        + " which this host lacks");
             }
             steps.add(Step.of(Op.ATTACH_ROOT, "attach the new root at " + stage + " (in the jail's mount namespace only)",
                     String.valueOf(rootSlot), stage));
@@ -672,19 +675,34 @@ public final class Planner {
         }
 
         /**
-         * The base, cloned read-only, is the lower layer of an overlayfs made from descriptors
-         * in the jail's user namespace ({@code userxattr}: overlayfs keeps its whiteouts and
-         * opaque markers in user.* xattrs there, so one layer serves every start, as root or not).
+         * An overlay's layers, taken while the process still has the caller's ids (before it
+         * becomes the jail's root, who may not pass through the caller's home): the base cloned
+         * read-only (non-recursive: overlayfs sees no submounts), and the upper and work
+         * directories opened. Returns their slots: lower, upper, work. An idmapped lower layer
+         * would be set on the lower slot, here.
          */
-        private void planOverlayRoot(int rootSlot, String base, RootfsOverlay overlay) {
-            int lower = slot();
+        private int[] planOverlayLayers(String base, RootfsOverlay overlay) {
+            int lower = slot(), upper = slot(), work = slot();
             steps.add(Step.of(Op.OPEN_TREE, "clone the base " + base + " read-only (the overlay's lower layer)",
                     String.valueOf(lower), base, "0", "1"));
+            steps.add(Step.of(Op.OPEN_DIR, "open the upper directory " + overlay.upper() + " (as the caller)",
+                    String.valueOf(upper), overlay.upper()));
+            steps.add(Step.of(Op.OPEN_DIR, "open the work directory " + overlay.work() + " (as the caller)",
+                    String.valueOf(work), overlay.work()));
+            return new int[] {lower, upper, work};
+        }
+
+        /**
+         * The overlayfs made from those, as the jail's root (its mounter, so what the jail writes is
+         * the jail's), in its user namespace ({@code userxattr}: overlayfs keeps its whiteouts and
+         * opaque markers in user.* xattrs there, so one layer serves every start, as root or not).
+         */
+        private void planOverlayRoot(int rootSlot, RootfsOverlay overlay, int[] layers) {
             // A layer removed after the run is never synced to disk (volatile); a kept one is.
-            steps.add(Step.of(Op.OVERLAY, "make an overlayfs of it to be the new root; the jail's changes go to "
+            steps.add(Step.of(Op.OVERLAY, "make an overlayfs of them to be the new root; the jail's changes go to "
                             + overlay.upper() + " (work directory " + overlay.work() + (overlay.scratch() ? "; volatile:"
                             + " never synced, the layer goes with the run" : "") + ")",
-                    String.valueOf(rootSlot), String.valueOf(lower), overlay.upper(), overlay.work(),
+                    String.valueOf(rootSlot), String.valueOf(layers[0]), String.valueOf(layers[1]), String.valueOf(layers[2]),
                     overlay.scratch() ? "userxattr,volatile" : "userxattr", "-"));
         }
 

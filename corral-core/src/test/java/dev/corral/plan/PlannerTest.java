@@ -73,14 +73,18 @@ class PlannerTest {
                 .rootfsOverlay(new dev.corral.spec.RootfsOverlay("/srv/layer/upper", "/srv/layer/work", null, null)));
         List<Step> fs = p.steps().stream().filter(s -> s.op() == Op.OPEN_TREE || s.op() == Op.OVERLAY || s.op() == Op.ATTACH_ROOT)
                 .toList();
-        assertThat(fs.get(0)).isEqualTo(new Step(Op.OPEN_TREE, List.of("1", "/srv/rootfs", "0", "1"),
+        assertThat(fs.get(0)).isEqualTo(new Step(Op.OPEN_TREE, List.of("0", "/srv/rootfs", "0", "1"),
                 "clone the base /srv/rootfs read-only (the overlay's lower layer)"));
+        List<Step> dirs = p.steps().stream().filter(s -> s.op() == Op.OPEN_DIR).toList();
+        assertThat(dirs).extracting(Step::args).containsExactly(List.of("1", "/srv/layer/upper"), List.of("2", "/srv/layer/work"));
         assertThat(fs.get(1).op()).isEqualTo(Op.OVERLAY);
-        assertThat(fs.get(1).args()).containsExactly("0", "1", "/srv/layer/upper", "/srv/layer/work", "userxattr", "-");
-        assertThat(fs.getLast()).isEqualTo(new Step(Op.ATTACH_ROOT, List.of("0", "/srv/rootfs"),
-                "attach the new root at /srv/rootfs (in the jail's mount namespace only)"));
-        // The mounts happen as the jail's root, after the maps.
+        assertThat(fs.get(1).args()).containsExactly("3", "0", "1", "2", "userxattr", "-");
+        assertThat(fs.getLast()).isEqualTo(new Step(Op.ATTACH_ROOT, List.of("3", "/tmp"),
+                "attach the new root at /tmp (in the jail's mount namespace only)"));
+        // The layers are taken as the caller (who can reach them), the overlay made as the jail's root.
         int setuid = p.steps().indexOf(p.steps().stream().filter(s -> s.op() == Op.SETUID).findFirst().orElseThrow());
+        assertThat(p.steps().indexOf(fs.get(0))).isLessThan(setuid);
+        assertThat(p.steps().indexOf(dirs.getLast())).isLessThan(setuid);
         assertThat(p.steps().indexOf(fs.get(1))).isGreaterThan(setuid);
     }
 
