@@ -19,7 +19,11 @@ import java.util.stream.Stream;
  *   overlay-run   --rootfs BASE --rootfs-overlay: a layer made for the run and removed after it
  *                 (what `corral run --rootfs-overlay` does every time)
  *   overlay-kept  the same with a layer kept by name (what the daemon does at each restart)
- * Prints one line per way: name, median, p25, p75 in milliseconds. Run by bench/rootfs.sh with the
+ * Two times per jail: until {@code start()} returns (the program is exec'd in the finished jail:
+ * "starts within") and until {@code waitFor()} returns too (with the teardown: the overlay's
+ * unmount, its sync for a kept layer, the removal of a run's layer).
+ * Prints one line per way: name, then median, p25, p75 of the start, then median, p25, p75 of
+ * the whole, in milliseconds. Run by bench/rootfs.sh with the
  * shaded jar on the class path. Arguments: warm-up runs, measured runs, and optionally the ways
  * to run, comma-separated (default all three).
  */
@@ -36,20 +40,22 @@ public class WarmRootfs {
             ways.put("overlay-run", jail(base).rootfsOverlay(new RootfsOverlay(null, null, store, null)));
             ways.put("overlay-kept", jail(base).rootfsOverlay(new RootfsOverlay(null, null, store, "bench")));
             if (args.length > 2) ways.keySet().retainAll(java.util.List.of(args[2].split(",")));
-            Map<String, double[]> ms = new LinkedHashMap<>();
-            ways.keySet().forEach(k -> ms.put(k, new double[runs]));
-            for (int i = 0; i < warmup; i++) for (JailBuilder j : ways.values()) spawn(j);
-            for (int i = 0; i < runs; i++) {
-                for (var e : ways.entrySet()) {
-                    long t0 = System.nanoTime();
-                    spawn(e.getValue());
-                    ms.get(e.getKey())[i] = (System.nanoTime() - t0) / 1e6;
-                }
-            }
-            ms.forEach((name, t) -> {
-                Arrays.sort(t);
-                System.out.printf("%s %.3f %.3f %.3f%n", name, t[runs / 2], t[runs / 4], t[3 * runs / 4]);
+            Map<String, double[]> started = new LinkedHashMap<>(), whole = new LinkedHashMap<>();
+            ways.keySet().forEach(k -> {
+                started.put(k, new double[runs]);
+                whole.put(k, new double[runs]);
             });
+            for (int i = 0; i < warmup; i++) for (JailBuilder j : ways.values()) spawn(j, new double[1], new double[1], 0);
+            for (int i = 0; i < runs; i++) {
+                for (var e : ways.entrySet()) spawn(e.getValue(), started.get(e.getKey()), whole.get(e.getKey()), i);
+            }
+            for (String name : ways.keySet()) {
+                double[] s = started.get(name), w = whole.get(name);
+                Arrays.sort(s);
+                Arrays.sort(w);
+                System.out.printf("%s %.3f %.3f %.3f %.3f %.3f %.3f%n", name, s[runs / 2], s[runs / 4], s[3 * runs / 4],
+                        w[runs / 2], w[runs / 4], w[3 * runs / 4]);
+            }
         } finally {
             try (Stream<Path> all = Files.walk(dir)) {
                 for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
@@ -71,9 +77,12 @@ public class WarmRootfs {
         return dir;
     }
 
-    private static void spawn(JailBuilder jail) throws Exception {
+    private static void spawn(JailBuilder jail, double[] started, double[] whole, int i) throws Exception {
+        long t0 = System.nanoTime();
         JailedProcess p = jail.start();
+        started[i] = (System.nanoTime() - t0) / 1e6;
         int status = p.waitFor();
+        whole[i] = (System.nanoTime() - t0) / 1e6;
         if (status != 0) throw new IllegalStateException("jail exited with " + status);
     }
 }
