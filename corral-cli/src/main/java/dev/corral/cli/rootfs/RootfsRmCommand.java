@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "rm", mixinStandardHelpOptions = true,
-        description = "Remove a base. Jails running on it keep it until they end; layers made over it are not touched.")
+        description = "Remove a base (stop the jails on it first: they would see its files go). Layers made over it are not touched.")
 final class RootfsRmCommand implements Callable<Integer> {
     @Mixin
     StateDirOption state;
