@@ -24,7 +24,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -85,7 +84,7 @@ final class OverlayLayers {
             try {
                 Files.createDirectories(layers);
                 // Others pass through to their own layer (its directory is 0700), and see no names.
-                Files.setPosixFilePermissions(layers, PosixFilePermissions.fromString("rwx--x--x"));
+                Files.setAttribute(layers, "unix:mode", 0711, NOFOLLOW);
             } catch (IOException e) {
                 throw new JailSetupException(upperLabel + ": cannot make " + layers + ": " + reason(e), 0, 125);
             }
@@ -125,8 +124,9 @@ final class OverlayLayers {
 
     private static void makeHere(Dir d, long[] owner) throws JailSetupException {
         try {
+            // Never through a symlink put in its place meanwhile: each change is on the entry itself.
             Files.createDirectory(d.path());
-            Files.setPosixFilePermissions(d.path(), PosixFilePermissions.fromString(rwx(d.mode())));
+            Files.setAttribute(d.path(), "unix:mode", Integer.parseInt(d.mode(), 8), NOFOLLOW);
             Files.setAttribute(d.path(), "unix:gid", (int) owner[1], NOFOLLOW);
             Files.setAttribute(d.path(), "unix:uid", (int) owner[0], NOFOLLOW);
         } catch (FileAlreadyExistsException e) {
@@ -137,15 +137,6 @@ final class OverlayLayers {
         } catch (IOException e) {
             throw new JailSetupException(d.where() + ": cannot make " + d.path() + ": " + reason(e), 0, 125);
         }
-    }
-
-    private static String rwx(String octal) {
-        StringBuilder sb = new StringBuilder();
-        for (char c : octal.substring(1).toCharArray()) {
-            int v = c - '0';
-            sb.append((v & 4) != 0 ? 'r' : '-').append((v & 2) != 0 ? 'w' : '-').append((v & 1) != 0 ? 'x' : '-');
-        }
-        return sb.toString();
     }
 
     /** The host ids of the mounter, whom the layer must belong to: the jail's root, or the caller. */
