@@ -26,6 +26,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The writable layer of an overlay jail: where it goes (a directory the caller named, or one in
@@ -39,6 +40,7 @@ import java.util.List;
  */
 final class OverlayLayers {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+    private static final int S_IFMT = 0170000, S_IFDIR = 0040000;
 
     private OverlayLayers() {}
 
@@ -94,15 +96,17 @@ final class OverlayLayers {
         dirs.add(new Dir(Path.of(o.work()), "0700", workLabel));
         List<Dir> missing = new ArrayList<>();
         for (Dir d : dirs) {
-            if (!Files.exists(d.path(), NOFOLLOW)) {
+            Map<String, Object> a;
+            try {
+                a = Files.readAttributes(d.path(), "unix:mode,uid,gid", NOFOLLOW);
+            } catch (NoSuchFileException e) {
                 missing.add(d);
                 continue;
             }
-            if (!Files.isDirectory(d.path(), NOFOLLOW)) {
+            if (((int) a.get("mode") & S_IFMT) != S_IFDIR) {
                 throw new JailSetupException(d.where() + ": " + d.path() + " is not a directory", 20 /* ENOTDIR */, 125);
             }
-            long uid = ((Number) Files.getAttribute(d.path(), "unix:uid", NOFOLLOW)).longValue();
-            long gid = ((Number) Files.getAttribute(d.path(), "unix:gid", NOFOLLOW)).longValue();
+            long uid = ((Number) a.get("uid")).longValue(), gid = ((Number) a.get("gid")).longValue();
             if (uid != owner[0] || gid != owner[1]) {
                 throw new JailSetupException(d.where() + ": " + d.path() + " belongs to " + uid + ":" + gid
                         + ", but the jail's root is host " + owner[0] + ":" + owner[1]
