@@ -190,7 +190,8 @@ public final class LocalHost implements HostView {
         while (p != null && !Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) p = p.getParent();
         if (p == null) return Optional.empty();
         try {
-            return Optional.of(new Filesystem(Files.getFileStore(p).type(), ((Number) Files.getAttribute(p, "unix:dev")).longValue()));
+            return Optional.of(new Filesystem(dev.corral.sys.FileSystemTypes.of(p.toString()),
+                    ((Number) Files.getAttribute(p, "unix:dev")).longValue()));
         } catch (IOException | UnsupportedOperationException e) {
             return Optional.empty();
         }
