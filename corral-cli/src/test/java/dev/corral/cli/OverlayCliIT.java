@@ -251,6 +251,44 @@ class OverlayCliIT {
     }
 
     @Test
+    void nobodyImportsABaseAndTwoJailsOnItSeeOnlyTheirOwnWrites() throws Exception {
+        Path src = BusyboxRootfs.create(dir.resolve("src"));
+        sh("tar", "-C", src.toString(), "-cjf", dir.resolve("base.tar.bz2").toString(), ".");
+        Path nobodyState = Files.createDirectory(dir.resolve("nobody"));
+        Files.setAttribute(nobodyState, "unix:uid", 65534);
+        Files.setAttribute(nobodyState, "unix:gid", 65534);
+        List<String> nobody = new ArrayList<>(Cli.NOBODY);
+        nobody.addAll(List.of("env", "XDG_STATE_HOME=" + nobodyState));
+        Cli.Result imported = Cli.runAs(nobody, "rootfs", "import", dir.resolve("base.tar.bz2").toString(), "mine");
+        assertThat(imported.status()).as(imported.err()).isZero();
+        Path base = nobodyState.resolve("corral/bases/mine");
+        assertThat(imported.out()).isEqualTo(base + "\n");
+        // Not root: the files are nobody's, who is root in its own jails.
+        assertThat(uid(base.resolve("etc/passwd"))).isEqualTo(65534);
+        List<String> before = TreeSnapshot.of(base);
+        Process first = new ProcessBuilder(Cli.command(nobody, "run", "--rootfs", base.toString(), "--rootfs-overlay", "--",
+                "sh", "-c", "echo a > /etc/from-a; echo ready; read x; ls /etc")).directory(new java.io.File("/")).start();
+        try {
+            assertThat(new String(first.getInputStream().readNBytes(6), StandardCharsets.UTF_8)).isEqualTo("ready\n");
+            Cli.Result second = Cli.runAs(nobody, "run", "--rootfs", base.toString(), "--rootfs-overlay", "--",
+                    "sh", "-c", "ls -ln /etc/passwd; echo b > /etc/from-b; ls /etc");
+            assertThat(second.err()).isEmpty();
+            assertThat(second.out()).contains(" 0 ").contains("from-b").doesNotContain("from-a");
+            first.getOutputStream().close();
+            String firstOut = new String(first.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(firstOut).contains("from-a").doesNotContain("from-b");
+        } finally {
+            first.getOutputStream().close();
+            first.waitFor();
+        }
+        assertThat(first.exitValue()).isZero();
+        assertThat(TreeSnapshot.of(base)).isEqualTo(before);
+        try (Stream<Path> left = Files.list(nobodyState.resolve("corral/layers"))) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
     void badOverlayFlagsAreNamed() throws Exception {
         Path base = BusyboxRootfs.create(dir.resolve("base"));
         Cli.Result r = Cli.run("run", "--rootfs-overlay", "--", "true");
