@@ -67,4 +67,17 @@ class DaemonOverlayTest extends RunningDaemon {
         assertThat(layer("db").resolve("upper/starts")).exists();
         assertThat(TreeSnapshot.of(base)).isEqualTo(before);
     }
+
+    @Test
+    void twoApplicationsCannotShareAnUpperDirectory() throws Exception {
+        Path base = BusyboxRootfs.create(dir.resolve("base"));
+        String upper = dir.resolve("shared-upper").toString();
+        String app = "{\"executable\": \"/bin/sh\", \"arguments\": [\"-c\", \"sleep 1000\"], \"isolation\": {\"rootfs\":"
+                + " {\"base\": \"" + base + "\", \"overlay\": true, \"upper\": \"" + upper + "\"}}}";
+        ControlClient.Reply r = client.put("/config", "{\"applications\": {\"a\": " + app + ", \"b\": " + app + "}}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("/applications/b/isolation/rootfs/upper")
+                .contains(upper + " is a layer directory of \\\"a\\\" too: two jails cannot share a layer");
+        assertThat(Path.of(upper)).doesNotExist();
+    }
 }

@@ -86,8 +86,26 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
                 }
             }
         }
+        sharedUppers(out.values(), problems);
         if (!problems.isEmpty()) throw new SpecException(problems);
         return new DaemonConfig(document.deepCopy(), out, ids);
+    }
+
+    /** Two applications naming one upper (or work) directory would write one layer at once: refused. */
+    private static void sharedUppers(java.util.Collection<AppDefinition> apps, List<Problem> problems) {
+        Map<Path, String> seen = new java.util.HashMap<>();
+        for (AppDefinition d : apps) {
+            RootfsOverlay o = d.spec().overlay();
+            if (o == null || o.upper() == null) continue;
+            String[][] dirs = {{o.upper(), "rootfsUpper"}, {o.work() != null ? o.work() : o.upper().replaceAll("/+$", "") + ".work", "rootfsWork"}};
+            for (String[] dir : dirs) {
+                String other = seen.putIfAbsent(Path.of(dir[0]).toAbsolutePath().normalize(), d.name());
+                if (other != null) {
+                    problems.add(new Problem(d.spec().labels().of(dir[1]), dir[0] + " is a layer directory of \"" + other
+                            + "\" too: two jails cannot share a layer"));
+                }
+            }
+        }
     }
 
     /** An overlay whose layer corral places (no upper directory given): the daemon keeps it per application. */
