@@ -80,7 +80,12 @@ enum op {
 	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
 	OP_ENTER_ROOT = 35,   /* (): chroot to ROOT_FD, then cwd to CWD_FD; both closed */
 	OP_JOIN_CGROUP = 36,  /* (dir): move this process into cgroup dir (writes 0 to its cgroup.procs) */
-	OP_MAX = 36
+	OP_OVERLAY = 40,      /* (slot, lower slot, upper slot, work slot, options, attrs): overlayfs from descriptors */
+	OP_LAYER_DIR = 41,    /* (host dir, mode, uid, gid): make it (if missing), owned so */
+	OP_REMOVE_TREE = 42,  /* (host path): remove it and everything under it, no symlink followed */
+	OP_EXIT = 43,         /* (): the work is done; exit 0 without exec */
+	OP_OPEN_DIR = 44,     /* (slot, host dir): open it (O_PATH, no symlink at its end) into a slot */
+	OP_MAX = 44
 };
 
 struct step {
@@ -116,6 +121,13 @@ void confine_init(void);
 
 /* mounts.c */
 int mounts_step(const struct step *s, int idx);
+int slot_take(const char *arg, int idx);
+void slot_put(const char *arg, int fd, int idx);
+int fs_create_mount(int fsfd, const char *options, const char *attrs, int idx);
+__attribute__((noreturn)) void fs_fail(int fsfd, int idx, int err, const char *what);
+
+/* layers.c: overlayfs roots and the directories of their writable layers */
+int layers_step(const struct step *s, int idx);
 
 /* cgroup.c: the monitor's part of the jail's cgroup */
 int cgroup_collect(const struct plan *plan);

@@ -200,7 +200,7 @@ static void attach(int from, int to, int idx, const char *what)
 }
 
 /* fsconfig errors carry the kernel's own words; read them back for the report. */
-static void fs_fail(int fsfd, int idx, int err, const char *what)
+void fs_fail(int fsfd, int idx, int err, const char *what)
 {
 	char msg[512] = "";
 	ssize_t n = read(fsfd, msg, sizeof msg - 1);
@@ -211,14 +211,12 @@ static void fs_fail(int fsfd, int idx, int err, const char *what)
 	fail_step(idx, err, "%s", what);
 }
 
-/* A fresh, detached filesystem: the fd of its mount, ready for move_mount(). */
-static int new_fs(const char *type, const char *source, const char *options, const char *attrs, int idx)
+/*
+ * Sets `options` (comma-separated key=value or flag) on an fsopen() context, creates
+ * the filesystem and returns the fd of its detached mount; closes fsfd.
+ */
+int fs_create_mount(int fsfd, const char *options, const char *attrs, int idx)
 {
-	int fsfd = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC_);
-	if (fsfd < 0)
-		fail_step(idx, errno, "fsopen %s", type);
-	if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING_, "source", source, 0) < 0)
-		fs_fail(fsfd, idx, errno, "source");
 	char opts[1024];
 	if (strlen(options) >= sizeof opts)
 		fail_step(idx, E2BIG, "options too long");
@@ -242,6 +240,39 @@ static int new_fs(const char *type, const char *source, const char *options, con
 		fs_fail(fsfd, idx, errno, "fsmount");
 	close(fsfd);
 	return mfd;
+}
+
+/* A fresh, detached filesystem: the fd of its mount, ready for move_mount(). */
+static int new_fs(const char *type, const char *source, const char *options, const char *attrs, int idx)
+{
+	int fsfd = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC_);
+	if (fsfd < 0)
+		fail_step(idx, errno, "fsopen %s", type);
+	if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING_, "source", source, 0) < 0)
+		fs_fail(fsfd, idx, errno, "source");
+	return fs_create_mount(fsfd, options, attrs, idx);
+}
+
+/* Takes the detached mount out of slot `arg` (it is the caller's to close). */
+int slot_take(const char *arg, int idx)
+{
+	slots_init();
+	int slot = slot_arg(arg, idx);
+	if (slots[slot] < 0)
+		fail_step(idx, EBADF, "slot %d empty", slot);
+	int fd = slots[slot];
+	slots[slot] = -1;
+	return fd;
+}
+
+/* Puts a detached mount into the empty slot `arg`. */
+void slot_put(const char *arg, int fd, int idx)
+{
+	slots_init();
+	int slot = slot_arg(arg, idx);
+	if (slots[slot] >= 0)
+		fail_step(idx, EBUSY, "slot %d in use", slot);
+	slots[slot] = fd;
 }
 
 static void mount_fs(const struct step *s, int idx)

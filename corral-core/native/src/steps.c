@@ -246,7 +246,7 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd)
 			pass_fds_step(s, idx);
 			break;
 		default:
-			if (harden_step(s, idx) < 0 && mounts_step(s, idx) < 0)
+			if (harden_step(s, idx) < 0 && mounts_step(s, idx) < 0 && layers_step(s, idx) < 0)
 				fail_step(idx, EINVAL, "unknown operation %d", s->op);
 		}
 	}

@@ -3,6 +3,7 @@ package dev.corral;
 import dev.corral.launch.Launcher;
 import dev.corral.ids.RangeAllocator;
 import dev.corral.spec.AutoIdRange;
+import dev.corral.spec.RootfsOverlay;
 import dev.corral.spec.Automount;
 import dev.corral.spec.Capability;
 import dev.corral.spec.CgroupSpec;
@@ -58,6 +59,7 @@ public final class JailBuilder {
     private final List<IdMapping> uidMap = new ArrayList<>();
     private final List<IdMapping> gidMap = new ArrayList<>();
     private String rootfs;
+    private RootfsOverlay overlay;
     private Automount automount = Automount.ALL;
     private final List<MountSpec> mounts = new ArrayList<>();
     private String hostname;
@@ -195,6 +197,25 @@ public final class JailBuilder {
     /** Uses {@code dir} as the jail's root (entered with pivot_root). */
     public JailBuilder rootfs(String dir) {
         this.rootfs = dir;
+        return this;
+    }
+
+    /**
+     * The {@link #rootfs} is a base shared with other jails and never written: the jail sees it
+     * through an overlayfs, and its changes go to a layer of its own, here one corral places in
+     * its state directory for this run and removes when the jail ends.
+     */
+    public JailBuilder rootfsOverlay() {
+        return rootfsOverlay(RootfsOverlay.temporary());
+    }
+
+    /**
+     * As {@link #rootfsOverlay()}, with the layer's place chosen: a directory of one's own
+     * ({@code new RootfsOverlay("/srv/web/changes", null, null, null)}, kept), or a layer kept by
+     * name in a store. Null for no overlay.
+     */
+    public JailBuilder rootfsOverlay(RootfsOverlay overlay) {
+        this.overlay = overlay;
         return this;
     }
 
@@ -473,7 +494,8 @@ public final class JailBuilder {
                 workingDirectory, environment, clearEnvironment, uid, gid, user, group, init,
                 takeTerminal, new Hardening(capabilities, noNewPrivs, seccomp, allowUserns, rlimits, newSession,
                         procHidepid), new CgroupSpec(cgroupMode, cgroupPath, limits),
-                listeningSockets.stream().map(l -> new PassedSocket(l.fd(), l.name())).toList(), labels, autoIds);
+                listeningSockets.stream().map(l -> new PassedSocket(l.fd(), l.name())).toList(), labels, autoIds,
+                overlay);
     }
 
     /**

@@ -28,6 +28,7 @@ final class CorralCommand implements Runnable {
         all.put("daemon", DaemonCommand::new);
         all.put("ctl", CtlCommand::new);
         all.put("logs", LogsCommand::new);
+        all.put("rootfs", dev.corral.cli.rootfs.RootfsCommand::new);
         return Collections.unmodifiableMap(all);
     }
 

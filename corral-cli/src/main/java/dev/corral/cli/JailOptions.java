@@ -1,5 +1,6 @@
 package dev.corral.cli;
 
+import dev.corral.spec.RootfsOverlay;
 import dev.corral.JailBuilder;
 import dev.corral.config.AppConfig;
 import dev.corral.spec.Capability;
@@ -103,6 +104,15 @@ final class JailOptions {
 
     @Option(names = "--rootfs", paramLabel = "DIR", description = "Use DIR as the root (pivot_root). Default: the host's / read-only.")
     String rootfs;
+    @Option(names = "--rootfs-overlay", description = "The --rootfs is a base never written: the jail's changes go to a"
+            + " layer of its own (overlayfs), for this run only unless --overlay-upper names where to keep them.")
+    boolean rootfsOverlay;
+    @Option(names = "--overlay-upper", paramLabel = "DIR", description = "With --rootfs-overlay (implied): keep the jail's"
+            + " changes in DIR (made if missing, owned by the jail's root).")
+    String overlayUpper;
+    @Option(names = "--overlay-work", paramLabel = "DIR", description = "overlayfs's work directory, on the filesystem"
+            + " of --overlay-upper (default: DIR.work beside it).")
+    String overlayWork;
     @Option(names = "--no-automount", description = "Do not mount /proc, /tmp and /dev by default.")
     boolean noAutomount;
 
@@ -218,6 +228,8 @@ final class JailOptions {
     private static final Map<String, String> FLAG_LABELS = Map.ofEntries(
             Map.entry("command", "COMMAND"), Map.entry("namespaces", "--share-*"),
             Map.entry("uidMap", "--uid-map"), Map.entry("gidMap", "--gid-map"), Map.entry("rootfs", "--rootfs"),
+            Map.entry("rootfsOverlay", "--rootfs-overlay"), Map.entry("rootfsUpper", "--overlay-upper"),
+            Map.entry("rootfsWork", "--overlay-work"),
             Map.entry("mounts", "mount flags"), Map.entry("hostname", "--hostname"),
             Map.entry("workingDirectory", "--chdir"), Map.entry("environment", "--env"), Map.entry("uid", "--uid"),
             Map.entry("gid", "--gid"), Map.entry("user", "--user"), Map.entry("group", "--group"),
@@ -244,6 +256,10 @@ final class JailOptions {
         if (user != null) b.user(user);
         if (group != null) b.group(group);
         if (rootfs != null) b.rootfs(absolute(rootfs));
+        if (rootfsOverlay || overlayUpper != null || overlayWork != null) {
+            b.rootfsOverlay(new RootfsOverlay(overlayUpper == null ? null : absolute(overlayUpper),
+                    overlayWork == null ? null : absolute(overlayWork), null, null));
+        }
         if (noAutomount) b.automount(dev.corral.spec.Automount.NONE);
         for (MountSpec m : mounts) b.mount(m);
         if (hostname != null) b.hostname(hostname);

@@ -33,15 +33,29 @@ class EscapeCliIT {
     private static Process listener;
     private static final String ABSTRACT = "corral-escape-" + ProcessHandle.current().pid();
 
-    record Context(String name, List<String> asUser, boolean useRootfs) {
+    /** @param overlay the rootfs is a base under a layer for the run (--rootfs-overlay) */
+    record Context(String name, List<String> asUser, boolean useRootfs, boolean overlay) {
+        Context(String name, List<String> asUser, boolean useRootfs) {
+            this(name, asUser, useRootfs, false);
+        }
+
         @Override public String toString() { return name; }
+    }
+
+    /** nobody, with a state directory of its own for its overlay layers. */
+    static List<String> nobodyWithState() {
+        List<String> as = new ArrayList<>(Cli.NOBODY);
+        as.addAll(List.of("env", "XDG_STATE_HOME=" + Path.of("target/escape-work/nobody-state").toAbsolutePath()));
+        return as;
     }
 
     static Stream<Context> contexts() {
         return Stream.of(new Context("root, default jail", List.of(), false),
                 new Context("root, rootfs jail", List.of(), true),
                 new Context("nobody, default jail", Cli.NOBODY, false),
-                new Context("nobody, rootfs jail", Cli.NOBODY, true));
+                new Context("nobody, rootfs jail", Cli.NOBODY, true),
+                new Context("root, overlay rootfs jail", List.of(), true, true),
+                new Context("nobody, overlay rootfs jail", nobodyWithState(), true, true));
     }
 
     @BeforeAll
@@ -52,6 +66,9 @@ class EscapeCliIT {
         Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
         rootfs = work.resolve("rootfs");
         if (!Files.exists(rootfs)) BusyboxRootfs.create(rootfs);
+        Path nobodyState = Files.createDirectories(work.resolve("nobody-state"));
+        Files.setAttribute(nobodyState, "unix:uid", 65534);
+        Files.setAttribute(nobodyState, "unix:gid", 65534);
         secret = Files.createTempFile("corral-escape-secret", ".txt");
         Files.writeString(secret, "host secret");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
@@ -81,6 +98,7 @@ class EscapeCliIT {
     private static List<String> jailFlags(Context c) {
         List<String> flags = new ArrayList<>(List.of("--ro-bind", EscapeProbe.DIR + ":/probe"));
         if (c.useRootfs()) flags.addAll(List.of("--rootfs", rootfs.toString()));
+        if (c.overlay()) flags.add("--rootfs-overlay");
         return flags;
     }
 

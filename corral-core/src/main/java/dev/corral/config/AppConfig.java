@@ -6,6 +6,7 @@ import dev.corral.spec.Automount;
 import dev.corral.spec.Capability;
 import dev.corral.spec.Rlimit;
 import dev.corral.spec.Seccomp;
+import dev.corral.spec.RootfsOverlay;
 import dev.corral.spec.IdMapping;
 import dev.corral.spec.Labels;
 import dev.corral.spec.MountSpec;
@@ -188,6 +189,8 @@ public final class AppConfig {
         private final boolean supervised;
         RestartPolicy restart = RestartPolicy.ALWAYS;
         boolean stopFirst;
+        /** The rootfs is an overlay: its layer must never be mounted by two jails at once. */
+        private boolean overlay;
         final List<dev.corral.spec.ListenAddress> listen = new ArrayList<>();
         /** "setns_socket": null for none, "" for the daemon's default path, else the path. */
         String setnsSocket;
@@ -255,6 +258,7 @@ public final class AppConfig {
                 app.unsupported("restart", "restart policies belong to the supervisor daemon (corral daemon)");
             }
             app.object("isolation").ifPresent(this::isolation);
+            if (supervised && overlay) overlayReloadsStopFirst();
             app.finish();
             b.labels(Labels.of(Map.copyOf(labels)));
         }
@@ -300,8 +304,7 @@ public final class AppConfig {
             }
             label("uidMap", iso.pathOf("uidmap"));
             label("gidMap", iso.pathOf("gidmap"));
-            iso.string("rootfs").ifPresent(b::rootfs);
-            label("rootfs", iso.pathOf("rootfs"));
+            rootfs(iso);
             iso.object("automount").ifPresent(a -> {
                 boolean procfs = a.bool("procfs").orElse(true);
                 boolean tmpfs = a.bool("tmpfs").orElse(true);
@@ -480,6 +483,53 @@ public final class AppConfig {
          * {@code "uidmap": "auto"} (and/or {@code "gidmap": "auto"}): ids 0..65535 mapped to a
          * range allocated at start, the same for uids and gids. Returns whether it was asked for.
          */
+        /**
+         * Unit's {@code "rootfs": DIR}, or {@code {"base": DIR, "overlay": true, "upper": DIR,
+         * "work": DIR}}: a shared base under a writable layer of the application's own.
+         */
+        private void rootfs(JsonObject iso) {
+            JsonNode v = iso.get("rootfs");
+            label("rootfs", iso.pathOf("rootfs"));
+            if (v == null) return;
+            if (v.isTextual()) {
+                b.rootfs(v.textValue());
+                return;
+            }
+            if (!v.isObject()) {
+                iso.problem("rootfs", "expected a directory, or an object with \"base\", found " + JsonObject.describe(v));
+                return;
+            }
+            iso.object("rootfs").ifPresent(r -> {
+                r.string("base").ifPresent(b::rootfs);
+                if (!r.has("base")) r.problemHere("missing \"base\" (the directory to use as the root)");
+                boolean overlay = r.bool("overlay").orElse(false);
+                String upper = r.string("upper").orElse(null), work = r.string("work").orElse(null);
+                r.finish();
+                label("rootfs", r.pathOf("base"));
+                label("rootfsOverlay", r.pathOf("overlay"));
+                label("rootfsUpper", r.pathOf("upper"));
+                label("rootfsWork", r.pathOf("work"));
+                this.overlay = overlay;
+                if (overlay) b.rootfsOverlay(new RootfsOverlay(upper, work, null, null));
+                else if (upper != null || work != null) {
+                    r.problem(upper != null ? "upper" : "work", "an upper or work directory needs \"overlay\": true");
+                }
+            });
+        }
+
+        /**
+         * A start-first reload would mount the application's layer in the old and the new jail at
+         * once, which overlayfs leaves undefined: an overlay application reloads stop-first.
+         */
+        private void overlayReloadsStopFirst() {
+            JsonNode reload = app.get("reload");
+            if (reload != null && reload.isTextual() && reload.textValue().equals("start-first")) {
+                app.problem("reload", "an application on an overlay rootfs reloads stop-first: a start-first reload would"
+                        + " have two jails write one layer at once");
+            }
+            stopFirst = true;
+        }
+
         private boolean autoIdRange(JsonObject iso) {
             boolean uid = isAuto(iso, "uidmap"), gid = isAuto(iso, "gidmap");
             if (!uid && !gid) return false;

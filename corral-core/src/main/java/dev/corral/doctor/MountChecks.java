@@ -62,6 +62,7 @@ final class MountChecks {
         facts.put("module", module.map(Path::toString).orElse(null));
         facts.put("kernel", kernel.release());
         facts.put("kernel_at_least_5_11", kernel.atLeast(5, 11));
+        facts.put("kernel_at_least_6_13", kernel.atLeast(6, 13));
         String seen = (registered ? "\"overlay\" in /proc/filesystems" : "no \"overlay\" in /proc/filesystems")
                 + (registered ? "" : module.map(m -> ", module " + m).orElse(", no overlay module under /lib/modules/" + kernel.release()))
                 + "; kernel " + kernel + (kernel.atLeast(5, 11) ? " (>= 5.11)" : " (< 5.11)");
@@ -77,7 +78,14 @@ final class MountChecks {
             return HostCheck.of("overlayfs", "Overlayfs in a user namespace", Status.WARN,
                     seen + ": likely supported once the module is loaded", "as root: modprobe overlay (or list it in /etc/modules)", facts);
         }
-        return HostCheck.of("overlayfs", "Overlayfs in a user namespace", Status.OK, seen + ": likely supported (not tried)", "", facts);
+        if (!kernel.atLeast(6, 13)) {
+            // --rootfs-overlay hands overlayfs its layers as descriptors (fsconfig FSCONFIG_SET_FD).
+            return HostCheck.of("overlayfs", "Overlayfs in a user namespace", Status.WARN,
+                    seen + ": likely supported, but corral's --rootfs-overlay gives overlayfs its layers by descriptor,"
+                            + " which it takes since Linux 6.13", "a kernel of 6.13 or later for --rootfs-overlay", facts);
+        }
+        return HostCheck.of("overlayfs", "Overlayfs in a user namespace", Status.OK, seen
+                + ": likely supported, layers by descriptor too (not tried)", "", facts);
     }
 
     private static Optional<Path> module(String release) {

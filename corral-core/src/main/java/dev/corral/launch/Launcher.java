@@ -11,6 +11,7 @@ import dev.corral.plan.Op;
 import dev.corral.plan.Step;
 import dev.corral.plan.PlanEncoder;
 import dev.corral.plan.Planner;
+import dev.corral.rootfs.LayerStore;
 import dev.corral.ids.IdAllocationException;
 import dev.corral.ids.IdRange;
 import dev.corral.ids.RangeAllocator;
@@ -83,7 +84,7 @@ public final class Launcher {
                 throw new SpecException(spec.labels().of("autoIds"), e.getMessage());
             }
         }
-        return new Planner(host).plan(spec);
+        return new Planner(host).plan(OverlayLayers.place(spec, true).spec());
     }
 
     /**
@@ -104,7 +105,7 @@ public final class Launcher {
 
     private JailedProcess start(JailSpec spec, StdioMode stdio, OutputSink sink)
             throws SpecException, JailSetupException, IOException {
-        if (!allocates(spec)) return start(new Planner(host).plan(spec), stdio, sink);
+        if (!allocates(spec)) return startPlaced(spec, stdio, sink);
         AutoIdRange auto = spec.autoIds();
         RangeAllocator allocator = auto.allocatorOrDefault();
         RangeAllocator.Lease lease = null;
@@ -120,12 +121,54 @@ public final class Launcher {
             throw new SpecException(spec.labels().of("autoIds"), e.getMessage());
         }
         try {
-            JailedProcess p = start(new Planner(host).plan(withRange(spec, range)), stdio, sink);
+            JailedProcess p = startPlaced(withRange(spec, range), stdio, sink);
             if (lease != null) ((MonitoredJail) p).whenGone(lease::close);
             return p;
         } catch (SpecException | JailSetupException | IOException | RuntimeException e) {
             if (lease != null) lease.close();
             throw e;
+        }
+    }
+
+    /**
+     * Plans and starts a spec whose ids are known: an overlay's layer is placed and its
+     * directories made for the jail's root first; a layer for this run only is removed when the
+     * jail ends (or fails to start).
+     */
+    private JailedProcess startPlaced(JailSpec spec, StdioMode stdio, OutputSink sink)
+            throws SpecException, JailSetupException, IOException {
+        OverlayLayers.Placement placement = OverlayLayers.place(spec, false);
+        LaunchPlan plan = new Planner(host).plan(placement.spec());
+        LayerStore.Layer temporary = placement.layer() != null && placement.layer().temporary() ? placement.layer() : null;
+        if (temporary != null) {
+            for (Path stale : OverlayLayers.staleRunLayers(temporary.dir().getParent())) {
+                removeQuietly(new LayerStore.Layer(stale, stale.resolve("upper"), stale.resolve("work"), true));
+            }
+        }
+        try {
+            OverlayLayers.prepare(placement, plan, host, this);
+            JailedProcess p = start(plan, stdio, sink);
+            if (temporary != null) ((MonitoredJail) p).whenGone(() -> removeQuietly(temporary));
+            return p;
+        } catch (JailSetupException | IOException | RuntimeException e) {
+            if (temporary != null) removeQuietly(temporary);
+            throw e;
+        }
+    }
+
+    /**
+     * Removes an overlay layer corral placed (the daemon: when its application is deleted), with
+     * everything the jail wrote there.
+     */
+    public void removeLayer(LayerStore.Layer layer) throws JailSetupException, IOException {
+        OverlayLayers.remove(layer.dir(), host, this);
+    }
+
+    private void removeQuietly(LayerStore.Layer layer) {
+        try {
+            removeLayer(layer);
+        } catch (JailSetupException | IOException | RuntimeException e) {
+            System.err.println("corral: cannot remove the overlay layer " + layer.dir() + ": " + e.getMessage());
         }
     }
 

@@ -188,4 +188,17 @@ public final class LocalHost implements HostView {
         }
         return name;
     }
+
+    @Override
+    public Optional<Filesystem> filesystem(String path) {
+        Path p = Path.of(path).toAbsolutePath().normalize();
+        while (p != null && !Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) p = p.getParent();
+        if (p == null) return Optional.empty();
+        try {
+            return Optional.of(new Filesystem(dev.corral.sys.FileSystemTypes.of(p.toString()),
+                    ((Number) Files.getAttribute(p, "unix:dev")).longValue()));
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty();
+        }
+    }
 }

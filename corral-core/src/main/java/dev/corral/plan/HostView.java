@@ -54,4 +54,12 @@ public interface HostView {
 
     /** What the kernel says of a path to join: a namespace of some type, or why it is none. */
     NamespaceFile namespaceFile(String path);
+
+    /** The filesystem a path is on (a type as /proc/mounts names it, and its device number). */
+    record Filesystem(String type, long device) {}
+
+    /** The filesystem holding {@code path}, or its nearest existing parent; empty if unknown. */
+    default Optional<Filesystem> filesystem(String path) {
+        return Optional.empty();
+    }
 }

@@ -14,6 +14,7 @@ import dev.corral.spec.Namespace;
 import dev.corral.spec.PassedSocket;
 import dev.corral.spec.Problem;
 import dev.corral.spec.Rlimit;
+import dev.corral.spec.RootfsOverlay;
 import dev.corral.spec.Seccomp;
 import dev.corral.spec.SpecException;
 
@@ -61,6 +62,8 @@ public final class Planner {
         private final List<Problem> problems = new ArrayList<>();
         private final List<Step> steps = new ArrayList<>();
         private int nextSlot;
+        /** The overlay's upper directory, whose files hide the base's, or null. */
+        private String upper;
 
         Run(JailSpec spec) {
             this.spec = spec;
@@ -80,6 +83,8 @@ public final class Planner {
             List<LaunchPlan.Join> joins = checkJoins();
             IdMapPlan maps = planIdMaps();
             String root = checkRootfs();
+            RootfsOverlay overlay = checkOverlay(root);
+            if (overlay != null) upper = overlay.upper();
             // With joins, the clone makes no namespace: the process joins first, then unshares.
             boolean late = !spec.joins().isEmpty();
             if (late) planJoins(joins);
@@ -92,6 +97,7 @@ public final class Planner {
                 steps.add(Step.of(Op.UNSHARE, "enter a new cgroup namespace: the jail's cgroup is its /",
                         Long.toHexString(Namespace.CGROUP.cloneFlag())));
             }
+            int[] layers = overlay != null && spec.unshares(Namespace.MOUNT) ? planOverlayLayers(root, overlay) : null;
             if (maps != null && rootIsMapped(maps)) {
                 // Until now the process runs as the caller's host ids, which the new maps may not
                 // cover; files it creates (mount points) need an owner that exists inside.
@@ -103,7 +109,7 @@ public final class Planner {
                 steps.add(Step.of(Op.SETGID, "become gid 0 of the joined user namespace", "0"));
                 steps.add(Step.of(Op.SETUID, "become uid 0 of the joined user namespace", "0"));
             }
-            if (spec.unshares(Namespace.MOUNT)) planFilesystem(root);
+            if (spec.unshares(Namespace.MOUNT)) planFilesystem(root, overlay, layers);
             else if (!spec.mounts().isEmpty()) {
                 problem(at("mounts"), spec.joins(Namespace.MOUNT) ? "mounts need a new mount namespace, not a joined one"
                         : "mounts need the mount namespace");
@@ -524,11 +530,17 @@ public final class Planner {
         }
 
         private Optional<Passwd> passwd(String root) {
-            return host.readFile(root + "/etc/passwd").map(Passwd::parse);
+            return jailFile(root, "/etc/passwd").map(Passwd::parse);
         }
 
         private Optional<Passwd> group(String root) {
-            return host.readFile(root + "/etc/group").map(Passwd::parse);
+            return jailFile(root, "/etc/group").map(Passwd::parse);
+        }
+
+        /** A file of the jail's root: an overlay's upper directory first (what a jail wrote), then the base. */
+        private Optional<String> jailFile(String root, String path) {
+            Optional<String> changed = upper == null ? Optional.empty() : host.readFile(upper + path);
+            return changed.isPresent() ? changed : host.readFile(root + path);
         }
 
         // ---- filesystem -----------------------------------------------------------------------
@@ -558,7 +570,73 @@ public final class Planner {
             return null;
         }
 
-        private void planFilesystem(String root) {
+        /**
+         * The overlay's layer directories, checked: absolute, apart from each other and from the
+         * base, on one filesystem that can hold an upper layer. Missing ones are made at start.
+         */
+        private RootfsOverlay checkOverlay(String base) {
+            RootfsOverlay o = spec.overlay();
+            if (o == null) return null;
+            if (spec.rootfs() == null) {
+                problem(at("rootfsOverlay"), "an overlay needs a rootfs to be its base");
+                return null;
+            }
+            if (base == null) return null; // the rootfs's problem is reported
+            if (o.upper() == null && o.work() != null) {
+                problem(at("rootfsWork"), "a work directory goes with an upper directory on its filesystem: give both, or neither");
+                return null;
+            }
+            if (!o.placed()) {
+                problem(at("rootfsOverlay"), "the overlay's layer is not placed yet (plan through dev.corral.launch.Launcher)");
+                return null;
+            }
+            String upper = checkLayerDir(o.upper(), at("rootfsUpper"));
+            String work = checkLayerDir(o.work(), at("rootfsWork"));
+            if (upper == null || work == null) return null;
+            if (nested(upper, work)) {
+                problem(at("rootfsWork"), "the work directory " + work + " and the upper directory " + upper
+                        + " must be apart, neither inside the other");
+                return null;
+            }
+            for (String[] layer : new String[][] {{upper, "rootfsUpper"}, {work, "rootfsWork"}}) {
+                if (nested(base, layer[0])) {
+                    problem(at(layer[1]), layer[0] + " and the base " + base + " must be apart, neither inside the other");
+                    return null;
+                }
+            }
+            Optional<HostView.Filesystem> upperFs = host.filesystem(upper), workFs = host.filesystem(work);
+            if (upperFs.isPresent() && upperFs.get().type().equals("overlay")) {
+                problem(at("rootfsUpper"), upper + " is on an overlayfs, which cannot hold the upper layer of another"
+                        + " overlay; choose a directory on a disk filesystem (ext4, xfs, btrfs) or tmpfs");
+            } else if (upperFs.isPresent() && workFs.isPresent() && upperFs.get().device() != workFs.get().device()) {
+                problem(at("rootfsWork"), work + " is on another filesystem than the upper directory " + upper
+                        + "; overlayfs needs both on one");
+            }
+            return o.at(upper, work);
+        }
+
+        /** An absolute, normalised layer directory (its real path if it exists), or null. */
+        private String checkLayerDir(String path, String where) {
+            if (!path.startsWith("/") || path.indexOf('\0') >= 0) {
+                problem(where, "must be an absolute path: " + path);
+                return null;
+            }
+            String normal = java.nio.file.Path.of(path).normalize().toString();
+            return switch (host.kind(normal)) {
+                case MISSING -> normal;
+                case DIRECTORY -> host.realPath(normal).orElse(normal);
+                default -> {
+                    problem(where, "not a directory: " + path);
+                    yield null;
+                }
+            };
+        }
+
+        private static boolean nested(String a, String b) {
+            return a.equals(b) || a.startsWith(b.endsWith("/") ? b : b + "/") || b.startsWith(a.endsWith("/") ? a : a + "/");
+        }
+
+        private void planFilesystem(String root, RootfsOverlay overlay, int[] layers) {
             steps.add(Step.of(Op.MAKE_PRIVATE, "make every mount private, so nothing propagates to the host", "private"));
             int rootSlot = slot();
             // Every host path is cloned before the new root is attached, while the host's tree is
@@ -572,15 +650,19 @@ public final class Planner {
                 steps.add(Step.of(Op.NEW_FS, "make a tmpfs to be the new root", String.valueOf(rootSlot),
                         "tmpfs", "tmpfs", "mode=0755", "nosuid,nodev"));
                 planHostEntries(attach);
+            } else if (overlay != null) {
+                planOverlayRoot(rootSlot, overlay, layers);
             } else {
                 steps.add(Step.of(Op.OPEN_TREE, "clone the rootfs " + root,
                         String.valueOf(rootSlot), root, "1", "0"));
             }
             planAutomounts(attach);
             for (MountSpec m : spec.mounts()) planMount(m, attach);
-            String stage = root == null ? "/tmp" : root;
-            if (root == null && host.kind(stage) != HostView.PathKind.DIRECTORY) {
-                problem(at("rootfs"), "the default jail is staged on /tmp, which this host lacks");
+            // An overlay is staged on /tmp too: the jail's root may not reach the base by its path.
+            String stage = root == null || overlay != null ? "/tmp" : root;
+            if ((root == null || overlay != null) && host.kind(stage) != HostView.PathKind.DIRECTORY) {
+                problem(at("rootfs"), (root == null ? "the default jail" : "an overlay rootfs") + " is staged on /tmp,"
+                        + " which this host lacks");
             }
             steps.add(Step.of(Op.ATTACH_ROOT, "attach the new root at " + stage + " (in the jail's mount namespace only)",
                     String.valueOf(rootSlot), stage));
@@ -590,6 +672,38 @@ public final class Planner {
                 steps.add(Step.of(Op.SET_ATTRS, "make the new root's own tmpfs read-only", "/", "ro"));
             }
             steps.add(Step.of(Op.PIVOT_ROOT, "pivot_root into the new root and detach the old one"));
+        }
+
+        /**
+         * An overlay's layers, taken while the process still has the caller's ids (before it
+         * becomes the jail's root, who may not pass through the caller's home): the base cloned
+         * read-only (non-recursive: overlayfs sees no submounts), and the upper and work
+         * directories opened. Returns their slots: lower, upper, work. An idmapped lower layer
+         * would be set on the lower slot, here.
+         */
+        private int[] planOverlayLayers(String base, RootfsOverlay overlay) {
+            int lower = slot(), upper = slot(), work = slot();
+            steps.add(Step.of(Op.OPEN_TREE, "clone the base " + base + " read-only (the overlay's lower layer)",
+                    String.valueOf(lower), base, "0", "1"));
+            steps.add(Step.of(Op.OPEN_DIR, "open the upper directory " + overlay.upper() + " (as the caller)",
+                    String.valueOf(upper), overlay.upper()));
+            steps.add(Step.of(Op.OPEN_DIR, "open the work directory " + overlay.work() + " (as the caller)",
+                    String.valueOf(work), overlay.work()));
+            return new int[] {lower, upper, work};
+        }
+
+        /**
+         * The overlayfs made from those, as the jail's root (its mounter, so what the jail writes is
+         * the jail's), in its user namespace ({@code userxattr}: overlayfs keeps its whiteouts and
+         * opaque markers in user.* xattrs there, so one layer serves every start, as root or not).
+         */
+        private void planOverlayRoot(int rootSlot, RootfsOverlay overlay, int[] layers) {
+            // A layer removed after the run is never synced to disk (volatile); a kept one is.
+            steps.add(Step.of(Op.OVERLAY, "make an overlayfs of them to be the new root; the jail's changes go to "
+                            + overlay.upper() + " (work directory " + overlay.work() + (overlay.scratch() ? "; volatile:"
+                            + " never synced, the layer goes with the run" : "") + ")",
+                    String.valueOf(rootSlot), String.valueOf(layers[0]), String.valueOf(layers[1]), String.valueOf(layers[2]),
+                    overlay.scratch() ? "userxattr,volatile" : "userxattr", "-"));
         }
 
         /**

@@ -8,7 +8,7 @@ public record Step(Op op, List<String> args, String words) {
         args = List.copyOf(args);
     }
 
-    static Step of(Op op, String words, String... args) {
+    public static Step of(Op op, String words, String... args) {
         return new Step(op, List.of(args), words);
     }
 }

@@ -38,6 +38,8 @@ import java.util.Set;
  * @param labels         how errors name the fields of this spec
  * @param autoIds        map ids 0..65535 to a free range allocated at launch (instead of
  *                       {@code uidMap}/{@code gidMap}), or null
+ * @param overlay        the rootfs is a shared base seen through an overlayfs with a writable
+ *                       layer of the jail's own, or null to use the rootfs itself
  */
 public record JailSpec(
         List<String> command,
@@ -62,7 +64,8 @@ public record JailSpec(
         CgroupSpec cgroup,
         List<PassedSocket> passedSockets,
         Labels labels,
-        AutoIdRange autoIds) {
+        AutoIdRange autoIds,
+        RootfsOverlay overlay) {
 
     public JailSpec {
         command = List.copyOf(command);
@@ -79,7 +82,14 @@ public record JailSpec(
     public JailSpec withIdMaps(List<IdMapping> uids, List<IdMapping> gids) {
         return new JailSpec(command, namespaces, joins, uids, gids, rootfs, automount, mounts, hostname, workingDirectory,
                 environment, clearEnvironment, uid, gid, user, group, init, takeTerminal, hardening, cgroup,
-                passedSockets, labels, null);
+                passedSockets, labels, null, overlay);
+    }
+
+    /** This spec with its overlay's directories decided (the launcher places them). */
+    public JailSpec withOverlay(RootfsOverlay placed) {
+        return new JailSpec(command, namespaces, joins, uidMap, gidMap, rootfs, automount, mounts, hostname,
+                workingDirectory, environment, clearEnvironment, uid, gid, user, group, init, takeTerminal, hardening,
+                cgroup, passedSockets, labels, autoIds, placed);
     }
 
     public boolean unshares(Namespace ns) {

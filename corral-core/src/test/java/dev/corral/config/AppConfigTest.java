@@ -59,6 +59,28 @@ class AppConfigTest {
     }
 
     @Test
+    void rootfsAsABaseWithAnOverlay() throws Exception {
+        JailSpec spec = read("""
+                {"executable": "/bin/app", "isolation": {"rootfs": {"base": "/srv/base", "overlay": true, "upper": "/srv/web"}}}""");
+        assertThat(spec.rootfs()).isEqualTo("/srv/base");
+        assertThat(spec.overlay()).isEqualTo(new dev.corral.spec.RootfsOverlay("/srv/web", null, null, null));
+        assertThat(spec.labels().of("rootfs")).isEqualTo("/isolation/rootfs/base");
+        assertThat(spec.labels().of("rootfsUpper")).isEqualTo("/isolation/rootfs/upper");
+        assertThat(read("""
+                {"executable": "/bin/app", "isolation": {"rootfs": {"base": "/srv/base"}}}""").overlay()).isNull();
+        assertThat(problems("""
+                {"executable": "/bin/app", "isolation": {"rootfs": {"overlay": true, "uper": "/x", "work": "/w"}}}"""))
+                .containsExactlyInAnyOrder("/isolation/rootfs: missing \"base\" (the directory to use as the root)",
+                        "/isolation/rootfs/uper: unknown key; did you mean \"upper\"?");
+        assertThat(problems("""
+                {"executable": "/bin/app", "isolation": {"rootfs": {"base": "/b", "upper": "/x"}}}"""))
+                .containsExactly("/isolation/rootfs/upper: an upper or work directory needs \"overlay\": true");
+        assertThat(problems("""
+                {"executable": "/bin/app", "isolation": {"rootfs": 5}}"""))
+                .containsExactly("/isolation/rootfs: expected a directory, or an object with \"base\", found the number 5");
+    }
+
+    @Test
     void proposalSpellingsAndCorralExtensions() throws Exception {
         JailSpec spec = read("""
                 {"executable": "/bin/app", "user": 1000, "isolation": {

@@ -24,6 +24,8 @@ final class FakeHost implements HostView {
             "/srv/rootfs/etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n",
             "/srv/rootfs/etc/group", "root:x:0:\napp:x:1001:\nwheel:x:10:app\n"));
 
+    final Map<String, Filesystem> filesystems = new HashMap<>();
+    @Override public Optional<Filesystem> filesystem(String path) { return Optional.ofNullable(filesystems.get(path)); }
     @Override public int euid() { return euid; }
     @Override public int egid() { return egid; }
     @Override public Map<String, String> environment() { return environment; }

@@ -68,6 +68,46 @@ class PlannerTest {
     }
 
     @Test
+    void overlayRootfsIsTheBaseClonedReadOnlyUnderALayerMadeFromDescriptors() throws Exception {
+        LaunchPlan p = plan(jail().command("/bin/app").rootfs("/srv/rootfs")
+                .rootfsOverlay(new dev.corral.spec.RootfsOverlay("/srv/layer/upper", "/srv/layer/work", null, null)));
+        List<Step> fs = p.steps().stream().filter(s -> s.op() == Op.OPEN_TREE || s.op() == Op.OVERLAY || s.op() == Op.ATTACH_ROOT)
+                .toList();
+        assertThat(fs.get(0)).isEqualTo(new Step(Op.OPEN_TREE, List.of("0", "/srv/rootfs", "0", "1"),
+                "clone the base /srv/rootfs read-only (the overlay's lower layer)"));
+        List<Step> dirs = p.steps().stream().filter(s -> s.op() == Op.OPEN_DIR).toList();
+        assertThat(dirs).extracting(Step::args).containsExactly(List.of("1", "/srv/layer/upper"), List.of("2", "/srv/layer/work"));
+        assertThat(fs.get(1).op()).isEqualTo(Op.OVERLAY);
+        assertThat(fs.get(1).args()).containsExactly("3", "0", "1", "2", "userxattr", "-");
+        assertThat(fs.getLast()).isEqualTo(new Step(Op.ATTACH_ROOT, List.of("3", "/tmp"),
+                "attach the new root at /tmp (in the jail's mount namespace only)"));
+        // The layers are taken as the caller (who can reach them), the overlay made as the jail's root.
+        int setuid = p.steps().indexOf(p.steps().stream().filter(s -> s.op() == Op.SETUID).findFirst().orElseThrow());
+        assertThat(p.steps().indexOf(fs.get(0))).isLessThan(setuid);
+        assertThat(p.steps().indexOf(dirs.getLast())).isLessThan(setuid);
+        assertThat(p.steps().indexOf(fs.get(1))).isGreaterThan(setuid);
+    }
+
+    @Test
+    void overlayLayersMustSitOnOneFilesystemThatIsNotAnOverlay() {
+        host.filesystems.put("/srv/layer/upper", new HostView.Filesystem("overlay", 1));
+        host.filesystems.put("/srv/layer/work", new HostView.Filesystem("overlay", 1));
+        host.filesystems.put("/srv/other/upper", new HostView.Filesystem("ext4", 2));
+        host.filesystems.put("/mnt/work", new HostView.Filesystem("ext4", 3));
+        assertThatThrownBy(() -> plan(jail().command("true").rootfs("/srv/rootfs")
+                .rootfsOverlay(new dev.corral.spec.RootfsOverlay("/srv/layer/upper", "/srv/layer/work", null, null))))
+                .hasMessageContaining("rootfsUpper: /srv/layer/upper is on an overlayfs, which cannot hold the upper layer of another overlay");
+        assertThatThrownBy(() -> plan(jail().command("true").rootfs("/srv/rootfs")
+                .rootfsOverlay(new dev.corral.spec.RootfsOverlay("/srv/other/upper", "/mnt/work", null, null))))
+                .hasMessageContaining("rootfsWork: /mnt/work is on another filesystem than the upper directory /srv/other/upper");
+        assertThatThrownBy(() -> plan(jail().command("true").rootfs("/srv/rootfs")
+                .rootfsOverlay(new dev.corral.spec.RootfsOverlay("/srv/l/upper", "/srv/l/upper/work", null, null))))
+                .hasMessageContaining("rootfsWork: the work directory /srv/l/upper/work and the upper directory /srv/l/upper must be apart");
+        assertThatThrownBy(() -> plan(jail().command("true").rootfs("/srv/rootfs").rootfsOverlay()))
+                .hasMessageContaining("rootfsOverlay: the overlay's layer is not placed yet");
+    }
+
+    @Test
     void rootfsJailPlan() throws Exception {
         host.euid = 0;
         host.egid = 0;

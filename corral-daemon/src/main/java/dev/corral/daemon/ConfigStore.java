@@ -9,6 +9,7 @@ import dev.corral.daemon.state.StateFile;
 import dev.corral.daemon.supervise.Supervisor;
 import dev.corral.ids.IdAllocationException;
 import dev.corral.ids.RangeAllocator;
+import dev.corral.JailSetupException;
 import dev.corral.ids.SubIdRange;
 import dev.corral.launch.Launcher;
 import dev.corral.spec.IdMapping;
@@ -87,6 +88,7 @@ public final class ConfigStore {
         supervisor.apply(next);
         api = document.deepCopy();
         releaseIds(running, next, line -> System.err.println("corral daemon: " + line));
+        removeLayers(running, next, line -> System.err.println("corral daemon: " + line));
         running = next;
     }
 
@@ -134,6 +136,7 @@ public final class ConfigStore {
             directory.clear();
             directory.putAll(next);
             releaseIds(running, c, report);
+            removeLayers(running, c, report);
             running = c;
         } catch (SpecException ex) {
             ex.problems().forEach(p -> report.accept(p.toString()));
@@ -219,6 +222,24 @@ public final class ConfigStore {
                     problems.add(new Problem(m.origin(), "host " + kind + " " + m.outside() + ".." + (m.outside() + m.count() - 1)
                             + " overlap the id range allocated to " + a.holder() + " (" + a.range().describe() + ")"));
                 }
+            }
+        }
+    }
+
+    /**
+     * Removes the overlay layers of applications that had one in the daemon's store and no longer
+     * do (deleted, or no longer on an overlay there). Their jails are stopped by then: the
+     * supervisor returns from apply only once removed applications are gone.
+     */
+    private void removeLayers(DaemonConfig before, DaemonConfig after, Consumer<String> report) {
+        for (AppDefinition d : before.applications().values()) {
+            if (!DaemonConfig.keepsLayerInStore(d.spec())) continue;
+            AppDefinition now = after.applications().get(d.name());
+            if (now != null && DaemonConfig.keepsLayerInStore(now.spec())) continue;
+            try {
+                launcher.removeLayer(d.spec().overlay().store().named(d.name()));
+            } catch (JailSetupException | IOException | RuntimeException e) {
+                report.accept("cannot remove the overlay layer of " + d.name() + ": " + e.getMessage());
             }
         }
     }

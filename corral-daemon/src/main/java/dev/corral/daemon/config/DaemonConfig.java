@@ -1,5 +1,7 @@
 package dev.corral.daemon.config;
 
+import dev.corral.rootfs.LayerStore;
+import dev.corral.spec.RootfsOverlay;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -66,6 +68,8 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
             appsOnly = rest;
         }
         RangeAllocator ids = new RangeAllocator(idsFile, pool);
+        // An overlay application's layer is kept by name beside the state file, as its id range.
+        LayerStore layers = new LayerStore(idsFile.toAbsolutePath().getParent());
         Map<String, AppConfig.Application> apps = AppConfig.applications(appsOnly, problems);
         Map<String, AppDefinition> out = new LinkedHashMap<>();
         if (problems.isEmpty()) {
@@ -73,6 +77,7 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
                 try {
                     var spec = a.jail().build();
                     if (spec.autoIds() != null) spec = a.jail().autoIdRange(ids, a.name()).build();
+                    if (keepsLayerInStore(spec)) spec = a.jail().rootfsOverlay(new RootfsOverlay(null, null, layers, a.name())).build();
                     launcher.plan(spec);
                     out.put(a.name(), new AppDefinition(a.name(), document.get("applications").get(a.name()), spec, a.jail(),
                             a.restart(), a.stopFirst(), a.listen(), a.setnsSocket()));
@@ -81,8 +86,31 @@ public record DaemonConfig(JsonNode document, Map<String, AppDefinition> applica
                 }
             }
         }
+        sharedUppers(out.values(), problems);
         if (!problems.isEmpty()) throw new SpecException(problems);
         return new DaemonConfig(document.deepCopy(), out, ids);
+    }
+
+    /** Two applications naming one upper (or work) directory would write one layer at once: refused. */
+    private static void sharedUppers(java.util.Collection<AppDefinition> apps, List<Problem> problems) {
+        Map<Path, String> seen = new java.util.HashMap<>();
+        for (AppDefinition d : apps) {
+            RootfsOverlay o = d.spec().overlay();
+            if (o == null || o.upper() == null) continue;
+            String[][] dirs = {{o.upper(), "rootfsUpper"}, {o.work() != null ? o.work() : o.upper().replaceAll("/+$", "") + ".work", "rootfsWork"}};
+            for (String[] dir : dirs) {
+                String other = seen.putIfAbsent(Path.of(dir[0]).toAbsolutePath().normalize(), d.name());
+                if (other != null) {
+                    problems.add(new Problem(d.spec().labels().of(dir[1]), dir[0] + " is a layer directory of \"" + other
+                            + "\" too: two jails cannot share a layer"));
+                }
+            }
+        }
+    }
+
+    /** An overlay whose layer corral places (no upper directory given): the daemon keeps it per application. */
+    public static boolean keepsLayerInStore(dev.corral.spec.JailSpec spec) {
+        return spec.rootfs() != null && spec.overlay() != null && spec.overlay().upper() == null && spec.overlay().work() == null;
     }
 
     /**
