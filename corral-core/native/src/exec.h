@@ -37,6 +37,12 @@
 /* Namespaces to join arrive at JOIN_FD_BASE + slot, right above the passed descriptors. */
 #define JOIN_FD_BASE (PASS_FD_BASE + PASS_FD_MAX)
 #define JOIN_FD_MAX 8
+/*
+ * Idmapped mounts: the k-th detached clone made for idmapping (OP_IDMAP_TREE) waits at
+ * IDMAP_FD_BASE + k in the jail's first process, where the monitor fetches it (OP_IDMAP).
+ */
+#define IDMAP_FD_BASE (JOIN_FD_BASE + JOIN_FD_MAX)
+#define IDMAP_FD_MAX 16
 
 /* Step operations. Java's dev.corral.plan.Op holds the same numbers. */
 enum op {
@@ -74,13 +80,17 @@ enum op {
 	OP_PASS_FDS = 32,     /* (count): PASS_FD_BASE.. become 3.., LISTEN_PID at exec */
 	OP_SETNS = 33,        /* (slot, hex CLONE_NEW* type): join JOIN_FD_BASE + slot */
 	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
-	/* 35-39 and 45-49: reserved for other work */
+	/* 35-39: other branches */
 	OP_OVERLAY = 40,      /* (slot, lower slot, upper slot, work slot, options, attrs): overlayfs from descriptors */
 	OP_LAYER_DIR = 41,    /* (host dir, mode, uid, gid): make it (if missing), owned so */
 	OP_REMOVE_TREE = 42,  /* (host path): remove it and everything under it, no symlink followed */
 	OP_EXIT = 43,         /* (): the work is done; exit 0 without exec */
 	OP_OPEN_DIR = 44,     /* (slot, host dir): open it (O_PATH, no symlink at its end) into a slot */
-	OP_MAX = 44
+	OP_IDMAP_TREE = 45,   /* (slot, k, host path, recursive, readonly): before WAIT_GO, a private
+	                         detached clone into slot, kept at IDMAP_FD_BASE + k for the monitor */
+	OP_IDMAP = 46,        /* monitor only: (k, recursive, path, field for messages): once the id maps
+	                         are written, give clone k the mapping of the jail's user namespace */
+	OP_MAX = 46
 };
 
 struct step {
@@ -129,6 +139,10 @@ int cgroup_collect(const struct plan *plan);
 int cgroup_join(pid_t pid, int *failed_idx);
 void cgroup_kill_all(void);
 void cgroup_remove_all(void);
+
+/* idmap.c: the monitor's part of idmapped mounts */
+int idmap_count(const struct plan *plan, const char **why);
+int idmap_apply(const struct plan *plan, pid_t child, int *failed_idx);
 
 /* fds.c: descriptors passed to the program */
 int passed_fds_check(const struct plan *plan, const char **why);

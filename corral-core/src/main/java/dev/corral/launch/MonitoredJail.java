@@ -141,6 +141,11 @@ final class MonitoredJail extends JailedProcess {
         String words;
         if (step >= 0 && step < steps.size()) {
             Step s = steps.get(step);
+            if (s.op() == dev.corral.plan.Op.IDMAP) {
+                // args: k, recursive, path, the field that asked for it
+                return new JailSetupException(s.args().get(3) + ": cannot idmap " + s.args().get(2) + ": " + reason
+                        + IdmapFailure.why(errno), errno, 125);
+            }
             words = s.words();
             if (detail.isEmpty() || words.contains(detail) || detail.startsWith("exec ")) {
                 return new JailSetupException(words + ": " + reason, errno, exitFor(s, errno));
