@@ -179,7 +179,12 @@ public final class ShiftedCopy {
                 Files.createLink(d, first);
                 links++;
             } else {
-                make(s, a, mode);
+                try {
+                    make(s, a, mode);
+                } catch (dev.corral.sys.NativeException e) {
+                    // Named as the entry it was to become, not the temporary name.
+                    throw new IOException(e.getMessage().replace(part.toString(), d.toString()), e);
+                }
                 Files.move(part, d, StandardCopyOption.ATOMIC_MOVE);
                 if (multi) linked.put(inode, d);
             }
