@@ -90,12 +90,13 @@ class PlannerIdmapTest {
     void anIdmappedBaseIsTheOverlaysLowerLayer() throws Exception {
         LaunchPlan p = plan(jail().rootfs("/srv/rootfs").rootfsIdmap(true)
                 .rootfsOverlay(new RootfsOverlay("/srv/layer/upper", "/srv/layer/work", null, null)));
-        // the base alone, read-only, in slot 0; the overlay is the root in slot 1
+        // the base alone, read-only, in slot 0, cloned before the maps
         assertThat(first(p, Op.IDMAP_TREE).args()).containsExactly("0", "0", "/srv/rootfs", "0", "1");
         assertThat(first(p, Op.IDMAP).args()).containsExactly("0", "0", "/srv/rootfs", "rootfsIdmap");
         assertThat(openTrees(p)).doesNotContain("/srv/rootfs");
-        assertThat(first(p, Op.OVERLAY).args().subList(0, 2)).containsExactly("1", "0");
-        assertThat(first(p, Op.ATTACH_ROOT).args()).containsExactly("1", "/srv/rootfs");
+        // slots 1 and 2 are the upper and work directories; the overlay, the root, is slot 3
+        assertThat(first(p, Op.OVERLAY).args().subList(0, 4)).containsExactly("3", "0", "1", "2");
+        assertThat(first(p, Op.ATTACH_ROOT).args().getFirst()).isEqualTo("3");
     }
 
     @Test
