@@ -296,7 +296,24 @@ final class JailOptions {
         if (!command.isEmpty()) b.command(command);
         else if (config == null) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
         if (!problems.isEmpty()) throw new SpecException(problems);
+        idmapWarnings(b.build());
         return b;
+    }
+
+    /**
+     * Through a writable idmapped mount the jail's root writes as the owner on disk: as host
+     * root. A setuid file it leaves there is setuid root for the host. Said once per mount.
+     */
+    private void idmapWarnings(dev.corral.spec.JailSpec spec) {
+        String why = ": the jail's root writes there as uid 0 on disk (a setuid file it makes is setuid root on the host);";
+        if (spec.rootfsIdmap() && spec.rootfs() != null && spec.overlay() == null) {
+            warnings.add(spec.labels().of("rootfsIdmap") + why + " add --rootfs-overlay to keep " + spec.rootfs() + " unwritten");
+        }
+        for (MountSpec m : spec.mounts()) {
+            if (m instanceof MountSpec.Bind bind && bind.idmap() && !bind.readOnly()) {
+                warnings.add(bind.origin() + why + " use --ro-bind-idmap unless " + bind.source() + " is the jail's alone");
+            }
+        }
     }
 
     /**

@@ -100,6 +100,26 @@ class RootfsShiftCliIT {
     }
 
     @Test
+    void rangeOfShiftsIntoTheRangeKeptUnderAName() throws Exception {
+        String state = dir.resolve("ids.json").toString(), pool = (RANGE + 65536) + ":" + 2 * 65536;
+        Cli.Result r = Cli.run("rootfs", "shift", src.toString(), dir.resolve("web").toString(), "--range-of", "web",
+                "--id-state", state, "--id-pool", pool);
+        assertThat(r.status()).as(r.err()).isZero();
+        long web = RANGE + 65536;
+        assertThat(r.err()).startsWith("corral: the range of web: uids " + web + "-" + (web + 65535) + ", gids " + web + "-" + (web + 65535) + "\n");
+        assertThat(Files.getAttribute(dir.resolve("web/usr/share/d3/f0"), "unix:uid")).isEqualTo((int) web + 1000);
+        assertThat(Files.readString(dir.resolve("ids.json"))).contains("\"name\" : \"web\"");
+        // The same name, the same range (as the daemon's application "web" will have).
+        Cli.Result again = Cli.run("rootfs", "shift", "--quiet", src.toString(), dir.resolve("web2").toString(), "--range-of", "web",
+                "--id-state", state, "--id-pool", pool);
+        assertThat(again.status()).as(again.err()).isZero();
+        assertThat(Files.getAttribute(dir.resolve("web2/bin/busybox"), "unix:uid")).isEqualTo((int) web);
+        Cli.Result both = Cli.run("rootfs", "shift", src.toString(), dir.resolve("x").toString(), "--range-of", "web", "--uid-base", "5");
+        assertThat(both.status()).isEqualTo(2);
+        assertThat(both.err()).isEqualTo("corral: give --uid-base N or --range-of NAME (one of them)\n");
+    }
+
+    @Test
     void badArgumentsAreUsageErrors() throws Exception {
         Cli.Result r = Cli.run("rootfs", "shift", src.toString(), src.resolve("tmp/x").toString(), "--uid-base", "5");
         assertThat(r.status()).isEqualTo(2);

@@ -1,5 +1,10 @@
 package dev.corral.cli.rootfs;
 
+import dev.corral.ids.IdAllocationException;
+import dev.corral.ids.IdPool;
+import dev.corral.ids.IdRange;
+import dev.corral.ids.RangeAllocator;
+import dev.corral.ids.SubIdRange;
 import dev.corral.rootfs.IdShift;
 import dev.corral.rootfs.ShiftedCopy;
 import dev.corral.sys.Libc;
@@ -10,6 +15,8 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "shift", mixinStandardHelpOptions = true,
@@ -22,14 +29,25 @@ import java.util.concurrent.Callable;
                 "Resumable: run the same command again after an interruption and it continues where it stopped (a"
                 + " journal DST.corral-shift lies beside DST until the copy is complete)."},
         footer = {"", "Examples:", "  corral rootfs shift /srv/base /srv/base-0x20000 --uid-base 131072",
+                "  corral rootfs shift /srv/base /srv/web-root --range-of web --id-state /var/lib/corral/ids.json",
                 "  corral run --rootfs /srv/base-0x20000 --uid-map 0:131072:65536 --gid-map 0:131072:65536 -- sh"})
 public final class RootfsShiftCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SRC", description = "The root filesystem to copy (only read).")
     Path source;
     @Parameters(index = "1", paramLabel = "DST", description = "The new directory (or an unfinished copy to continue).")
     Path target;
-    @Option(names = "--uid-base", paramLabel = "N", required = true, description = "The first host uid of the jail's range.")
-    long uidBase;
+    @Option(names = "--uid-base", paramLabel = "N", description = "The first host uid of the jail's range.")
+    Long uidBase;
+    @Option(names = "--range-of", paramLabel = "NAME", description = "Shift into the range kept under NAME in --id-state"
+            + " (taken now if NAME has none): the range `corral daemon` gives application NAME (its ids.json lies beside"
+            + " its state file) or --userns auto a jail of that name.")
+    String rangeOf;
+    @Option(names = "--id-state", paramLabel = "FILE", description = "With --range-of: the allocations (default"
+            + " /var/lib/corral/ids.json as root, $XDG_STATE_HOME/corral/ids.json otherwise).")
+    Path idState;
+    @Option(names = "--id-pool", paramLabel = "START:COUNT", description = "With --range-of: where a new range comes from"
+            + " (default: your /etc/subuid and /etc/subgid entries).")
+    List<String> idPool = new ArrayList<>();
     @Option(names = "--gid-base", paramLabel = "N", description = "The first host gid (default: the uid base).")
     Long gidBase;
     @Option(names = "--count", paramLabel = "N", description = "Ids in the range (default 65536); an owner at or above it is an error.")
@@ -41,8 +59,8 @@ public final class RootfsShiftCommand implements Callable<Integer> {
     public Integer call() {
         IdShift shift;
         try {
-            shift = new IdShift(uidBase, gidBase != null ? gidBase : uidBase, count);
-        } catch (IllegalArgumentException e) {
+            shift = shift();
+        } catch (IllegalArgumentException | IdAllocationException e) {
             System.err.println("corral: " + e.getMessage());
             return 2;
         }
@@ -69,6 +87,26 @@ public final class RootfsShiftCommand implements Callable<Integer> {
                     + "; run the same command again to continue");
             return 1;
         }
+    }
+
+    private IdShift shift() throws IdAllocationException {
+        if ((uidBase == null) == (rangeOf == null)) {
+            throw new IllegalArgumentException("give --uid-base N or --range-of NAME (one of them)");
+        }
+        if (rangeOf == null) {
+            if (idState != null || !idPool.isEmpty()) throw new IllegalArgumentException("--id-state and --id-pool go with --range-of");
+            return new IdShift(uidBase, gidBase != null ? gidBase : uidBase, count);
+        }
+        if (gidBase != null) throw new IllegalArgumentException("--gid-base goes with --uid-base; --range-of gives both");
+        if (count != IdShift.DEFAULT_COUNT) throw new IllegalArgumentException("--range-of ranges hold " + IdShift.DEFAULT_COUNT + " ids");
+        List<SubIdRange> pool = new ArrayList<>();
+        for (String p : idPool) pool.add(IdPool.parseRange(p));
+        RangeAllocator ids = new RangeAllocator(idState != null ? idState.toAbsolutePath() : RangeAllocator.defaultStateFile(),
+                pool.isEmpty() ? null : IdPool.of(pool));
+        IdRange range = ids.allocate(rangeOf);
+        if (!quiet) System.err.println("corral: the range of " + rangeOf + ": uids " + range.uid() + "-" + (range.uid() + 65535)
+                + ", gids " + range.gid() + "-" + (range.gid() + 65535));
+        return new IdShift(range.uid(), range.gid(), IdShift.DEFAULT_COUNT);
     }
 
     /** A bar on a terminal; elsewhere a plain line at every tenth of the way. */
