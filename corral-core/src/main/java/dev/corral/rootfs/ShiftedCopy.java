@@ -162,7 +162,7 @@ public final class ShiftedCopy {
                     if (Files.exists(d, LinkOption.NOFOLLOW_LINKS)) throw new ShiftException(d + ": not a directory, but " + s + " is");
                     Files.createDirectory(d, ownerOnly());
                 }
-                count(progress, s, !there);
+                advance(progress, s, !there);
                 copyDirectory(s, d, progress);
                 finishDirectory(s, d);
                 continue;
@@ -171,7 +171,7 @@ public final class ShiftedCopy {
             boolean multi = ((Number) a.get("nlink")).intValue() > 1;
             if (Files.exists(d, LinkOption.NOFOLLOW_LINKS) && !d.equals(part)) {
                 if (multi) linked.putIfAbsent(inode, d);
-                count(progress, s, false);
+                advance(progress, s, false);
                 continue;
             }
             Path first = multi ? linked.get(inode) : null;
@@ -188,13 +188,12 @@ public final class ShiftedCopy {
                 Files.move(part, d, StandardCopyOption.ATOMIC_MOVE);
                 if (multi) linked.put(inode, d);
             }
-            made++;
-            entries++;
-            progress.done(entries, s);
+            advance(progress, s, true);
         }
     }
 
-    private void count(Progress progress, Path s, boolean madeNow) throws IOException {
+    /** One more entry of SRC done: made now, or found finished by an earlier run. */
+    private void advance(Progress progress, Path s, boolean madeNow) throws IOException {
         if (madeNow) made++;
         else kept++;
         entries++;
