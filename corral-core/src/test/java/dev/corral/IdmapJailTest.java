@@ -87,6 +87,21 @@ class IdmapJailTest {
     }
 
     @Test
+    void anIdmappedRootfsNeedNotBeReachableByTheJailsRoot() throws Exception {
+        // The base under a directory only host root may enter: the clone is made as the caller.
+        Path closed = Files.createDirectories(dir.resolve("closed"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        Path inside = BusyboxRootfs.create(closed.resolve("base"));
+        Run r = Run.of(new JailBuilder().rootfs(inside.toString()).rootfsIdmap(true).autoIdRange(ids, null)
+                .command("sh", "-c", "stat -c '%u:%g' /etc/passwd"));
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("0:0\n");
+        // Without idmap the jail's root (host uid RANGE) is refused the path.
+        assertThatThrownBy(() -> new JailBuilder().rootfs(inside.toString()).autoIdRange(ids, null).command("true").start())
+                .isInstanceOf(JailSetupException.class).hasMessageContaining("Permission denied");
+    }
+
+    @Test
     void withoutIdmapTheSameBaseIsNobodysInTheJail() throws Exception {
         Run r = Run.of(new JailBuilder().rootfs(base.toString()).autoIdRange(ids, null)
                 .command("sh", "-c", "stat -c '%u:%g' /bin/busybox /data; touch /made"));

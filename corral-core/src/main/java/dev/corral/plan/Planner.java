@@ -751,10 +751,13 @@ public final class Planner {
             }
             planAutomounts(attach);
             for (MountSpec m : spec.mounts()) planMount(m, attach);
-            // An overlay is staged on /tmp too: the jail's root may not reach the base by its path.
-            String stage = root == null || overlay != null ? "/tmp" : root;
-            if ((root == null || overlay != null) && host.kind(stage) != HostView.PathKind.DIRECTORY) {
-                problem(at("rootfs"), (root == null ? "the default jail" : "an overlay rootfs") + " is staged on /tmp,"
+            // An overlay, or an idmapped rootfs, is staged on /tmp too: it was cloned as the caller,
+            // and the jail's root may not reach the base by its path.
+            boolean onTmp = root == null || overlay != null || rootIdmapSlot != null;
+            String stage = onTmp ? "/tmp" : root;
+            if (onTmp && host.kind(stage) != HostView.PathKind.DIRECTORY) {
+                problem(at("rootfs"), (root == null ? "the default jail" : overlay != null ? "an overlay rootfs"
+                        : "an idmapped rootfs") + " is staged on /tmp,"
                         + " which this host lacks");
             }
             steps.add(Step.of(Op.ATTACH_ROOT, "attach the new root at " + stage + " (in the jail's mount namespace only)",
