@@ -88,6 +88,26 @@ class RootfsShiftCliIT {
     }
 
     @Test
+    void nobodyRunsOnACopyShiftedIntoItsSubordinateRange() throws Exception {
+        // What a normal user does instead of idmapping: root shifts the base once into the user's
+        // /etc/subuid range, and the user's jails (--userns auto, through newuidmap) see it as theirs.
+        assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
+        assumeThat(Files.readString(Path.of("/etc/subgid"))).contains("nobody:300000:65536");
+        Path copy = dir.resolve("nobody-root");
+        Cli.Result shift = Cli.run("rootfs", "shift", "--quiet", src.toString(), copy.toString(), "--uid-base", "300000");
+        assertThat(shift.status()).as(shift.err()).isZero();
+        Path own = Files.createDirectories(dir.resolve("nobody-state"));
+        Files.setAttribute(own, "unix:uid", 65534);
+        Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--rootfs", copy.toString(), "--userns", "auto", "--id-state",
+                own.resolve("ids.json").toString(), "--", "sh", "-c",
+                "stat -c '%n %u:%g' /bin/busybox /usr/share/d1/f0; touch /made; chown 1000:1000 /made; id -u");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("/bin/busybox 0:0\n/usr/share/d1/f0 1000:0\n0\n");
+        assertThat(Files.getAttribute(copy.resolve("made"), "unix:uid")).isEqualTo(301000);
+        assertThat(Files.getAttribute(copy.resolve("made"), "unix:gid")).isEqualTo(301000);
+    }
+
+    @Test
     void nobodyCannotGiveFilesToARangeAndIsToldSo() throws Exception {
         Path out = Files.createDirectories(dir.resolve("mine"));
         Files.setAttribute(out, "unix:uid", 65534);
