@@ -92,7 +92,7 @@ public final class ShiftedCopy {
         copy.begin();
         long total = countEntries(src);
         progress.total(total);
-        copy.copyDirectory(src, dst, progress);
+        copy.copyDirectory(src, dst, false, progress);
         Files.deleteIfExists(copy.part);
         copy.finishDirectory(src, dst);
         Files.delete(copy.journal);
@@ -149,7 +149,8 @@ public final class ShiftedCopy {
         return out;
     }
 
-    private void copyDirectory(Path from, Path to, Progress progress) throws IOException {
+    /** @param fresh {@code to} was made by this run: nothing in it can be finished already */
+    private void copyDirectory(Path from, Path to, boolean fresh, Progress progress) throws IOException {
         for (Path s : sorted(from)) {
             Path d = to.resolve(s.getFileName().toString());
             Map<String, Object> a = Files.readAttributes(s, "unix:mode,uid,gid,ino,dev,nlink,rdev,lastModifiedTime,lastAccessTime",
@@ -157,19 +158,21 @@ public final class ShiftedCopy {
             int mode = ((Number) a.get("mode")).intValue();
             boolean dir = (mode & S_IFMT) == 0040000;
             if (dir) {
-                boolean there = Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS);
+                boolean there = !fresh && Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS);
                 if (!there) {
-                    if (Files.exists(d, LinkOption.NOFOLLOW_LINKS)) throw new ShiftException(d + ": not a directory, but " + s + " is");
+                    if (!fresh && Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
+                        throw new ShiftException(d + ": not a directory, but " + s + " is");
+                    }
                     Files.createDirectory(d, ownerOnly());
                 }
                 advance(progress, s, !there);
-                copyDirectory(s, d, progress);
+                copyDirectory(s, d, !there, progress);
                 finishDirectory(s, d);
                 continue;
             }
             String inode = a.get("dev") + ":" + a.get("ino");
             boolean multi = ((Number) a.get("nlink")).intValue() > 1;
-            if (Files.exists(d, LinkOption.NOFOLLOW_LINKS) && !d.equals(part)) {
+            if (!fresh && Files.exists(d, LinkOption.NOFOLLOW_LINKS) && !d.equals(part)) {
                 if (multi) linked.putIfAbsent(inode, d);
                 advance(progress, s, false);
                 continue;
@@ -202,8 +205,7 @@ public final class ShiftedCopy {
 
     /** Makes {@code s} at the temporary name, finished but for its name. */
     private void make(Path s, Map<String, Object> a, int mode) throws IOException {
-        Files.deleteIfExists(part);
-        int type = mode & S_IFMT;
+        int type = mode & S_IFMT; // no temporary is left: begin() removed an interrupted one, each move takes it
         boolean link = false;
         switch (type) {
             case 0100000 -> Files.copy(s, part, LinkOption.NOFOLLOW_LINKS);
