@@ -1,5 +1,7 @@
 import dev.corral.JailBuilder;
 import dev.corral.JailedProcess;
+import dev.corral.ids.IdPool;
+import dev.corral.ids.RangeAllocator;
 import dev.corral.rootfs.LayerStore;
 import dev.corral.spec.RootfsOverlay;
 
@@ -19,19 +21,26 @@ import java.util.stream.Stream;
  *   overlay-run   --rootfs BASE --rootfs-overlay: a layer made for the run and removed after it
  *                 (what `corral run --rootfs-overlay` does every time)
  *   overlay-kept  the same with a layer kept by name (what the daemon does at each restart)
+ * and, on a 65,536-id range of its own (what --userns auto gives; issue 7's UID shifting):
+ *   plain-range          --rootfs BASE --userns auto
+ *   idmap-range          --rootfs BASE --rootfs-idmap --userns auto
+ *   overlay-idmap-run    --rootfs BASE --rootfs-overlay --rootfs-idmap --userns auto
+ *   overlay-idmap-kept   the same with a layer kept by name
  * Two times per jail: until {@code start()} returns (the program is exec'd in the finished jail:
  * "starts within") and until {@code waitFor()} returns too (with the teardown: the overlay's
  * unmount, its sync for a kept layer, the removal of a run's layer).
  * Prints one line per way: name, then median, p25, p75 of the start, then median, p25, p75 of
  * the whole, in milliseconds. Run by bench/rootfs.sh with the
  * shaded jar on the class path. Arguments: warm-up runs, measured runs, and optionally the ways
- * to run, comma-separated (default all three).
+ * to run, comma-separated (default the first three; bench/idmap.sh names the others).
  */
 public class WarmRootfs {
     public static void main(String[] args) throws Exception {
         int warmup = Integer.parseInt(args.length > 0 ? args[0] : "100");
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "200");
         Path dir = Files.createTempDirectory("corral-bench-rootfs");
+        // A jail on a range is host uid 0xA00000 when it attaches a plain rootfs by its path.
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         try {
             Path base = busyboxBase(dir.resolve("base"));
             LayerStore store = new LayerStore(dir.resolve("state"));
@@ -39,7 +48,14 @@ public class WarmRootfs {
             ways.put("plain", jail(base));
             ways.put("overlay-run", jail(base).rootfsOverlay(new RootfsOverlay(null, null, store, null)));
             ways.put("overlay-kept", jail(base).rootfsOverlay(new RootfsOverlay(null, null, store, "bench")));
-            if (args.length > 2) ways.keySet().retainAll(java.util.List.of(args[2].split(",")));
+            RangeAllocator ids = new RangeAllocator(dir.resolve("ids.json"), IdPool.of(0xA00000, 65536));
+            ways.put("plain-range", jail(base).autoIdRange(ids, "bench"));
+            ways.put("idmap-range", jail(base).autoIdRange(ids, "bench").rootfsIdmap(true));
+            ways.put("overlay-idmap-run", jail(base).autoIdRange(ids, "bench").rootfsIdmap(true)
+                    .rootfsOverlay(new RootfsOverlay(null, null, store, null)));
+            ways.put("overlay-idmap-kept", jail(base).autoIdRange(ids, "bench").rootfsIdmap(true)
+                    .rootfsOverlay(new RootfsOverlay(null, null, store, "bench-idmap")));
+            ways.keySet().retainAll(java.util.List.of((args.length > 2 ? args[2] : "plain,overlay-run,overlay-kept").split(",")));
             Map<String, double[]> started = new LinkedHashMap<>(), whole = new LinkedHashMap<>();
             ways.keySet().forEach(k -> {
                 started.put(k, new double[runs]);

@@ -41,6 +41,12 @@
 /* A running jail's root and working directory, for a process that joins it (corral exec). */
 #define ROOT_FD (JOIN_FD_BASE + JOIN_FD_MAX)
 #define CWD_FD (ROOT_FD + 1)
+/*
+ * Idmapped mounts: the k-th detached clone made for idmapping (OP_IDMAP_TREE) waits at
+ * IDMAP_FD_BASE + k in the jail's first process, where the monitor fetches it (OP_IDMAP).
+ */
+#define IDMAP_FD_BASE (CWD_FD + 1)
+#define IDMAP_FD_MAX 16
 
 /* Step operations. Java's dev.corral.plan.Op holds the same numbers. */
 enum op {
@@ -85,7 +91,11 @@ enum op {
 	OP_REMOVE_TREE = 42,  /* (host path): remove it and everything under it, no symlink followed */
 	OP_EXIT = 43,         /* (): the work is done; exit 0 without exec */
 	OP_OPEN_DIR = 44,     /* (slot, host dir): open it (O_PATH, no symlink at its end) into a slot */
-	OP_MAX = 44
+	OP_IDMAP_TREE = 45,   /* (slot, k, host path, recursive, readonly): before WAIT_GO, a private
+	                         detached clone into slot, kept at IDMAP_FD_BASE + k for the monitor */
+	OP_IDMAP = 46,        /* monitor only: (k, recursive, path, field for messages): once the id maps
+	                         are written, give clone k the mapping of the jail's user namespace */
+	OP_MAX = 46
 };
 
 struct step {
@@ -134,6 +144,10 @@ int cgroup_collect(const struct plan *plan);
 int cgroup_join(pid_t pid, int *failed_idx);
 void cgroup_kill_all(void);
 void cgroup_remove_all(void);
+
+/* idmap.c: the monitor's part of idmapped mounts */
+int idmap_count(const struct plan *plan, const char **why);
+int idmap_apply(const struct plan *plan, pid_t child, int *failed_idx);
 
 /* fds.c: descriptors passed to the program */
 int passed_fds_check(const struct plan *plan, const char **why);

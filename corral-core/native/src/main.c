@@ -110,6 +110,9 @@ int main(int argc, char **argv)
 	int rooted = root_fds_check(&plan);
 	if (rooted < 0)
 		monitor_fail(EBADF, "the root to enter is missing");
+	int idmaps = idmap_count(&plan, &why);
+	if (idmaps < 0)
+		monitor_fail(EINVAL, why);
 	int cgroups = cgroup_collect(&plan);
 	if (cgroups < 0)
 		monitor_fail(EINVAL, "plan: bad cgroup list");
@@ -216,6 +219,15 @@ int main(int argc, char **argv)
 			char c = 0;
 			ssize_t n = read(PLAN_FD, &c, 1);
 			if (n == 1 && c == 'G' && !go_sent) {
+				/* The id maps are written: idmapped mounts can take them, before the jail goes on. */
+				int idx = -1, err = idmaps > 0 ? idmap_apply(&plan, child, &idx) : 0;
+				if (err) {
+					kill(child, SIGKILL);
+					waitpid(child, NULL, 0);
+					if (cgroups > 0)
+						cgroup_remove_all();
+					_exit(125);
+				}
 				go_sent = write_all(go[1], "G", 1) == 1;
 				close(go[1]);
 			} else if (n <= 0 || c != 'G') {

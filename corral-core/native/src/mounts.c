@@ -338,6 +338,39 @@ static void make_readonly(const char *path, int idx)
 	close(tfd);
 }
 
+/*
+ * The first half of an idmapped mount, run before the id maps are written: a private,
+ * detached clone of a host tree, made here so that it is a clone of this mount namespace's
+ * (locked) copy like every other. Giving it the mapping needs CAP_SYS_ADMIN over the
+ * filesystem's owner, which this process never has; the monitor does it (OP_IDMAP, idmap.c),
+ * taking the clone from IDMAP_FD_BASE + k.
+ */
+static void idmap_tree(const struct step *s, int idx)
+{
+	int slot = slot_arg(s->argv[0], idx);
+	uint64_t k;
+	if (parse_u64(s->argv[1], &k) < 0 || k >= IDMAP_FD_MAX)
+		fail_step(idx, EINVAL, "bad idmap index %s", s->argv[1]);
+	int recursive = strcmp(s->argv[3], "1") == 0;
+	if (slots[slot] >= 0)
+		fail_step(idx, EBUSY, "slot %d in use", slot);
+	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, s->argv[2],
+			      OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE_ : 0));
+	if (fd < 0)
+		fail_step(idx, errno, "%s", s->argv[2]);
+	/* A clone of a slave would still receive the host's mounts: cut it loose. */
+	struct mount_attr_ a = { .propagation = MS_PRIVATE };
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE_ : 0), &a, sizeof a) < 0)
+		fail_step(idx, errno, "make the clone of %s private", s->argv[2]);
+	if (strcmp(s->argv[4], "1") == 0)
+		set_attrs(fd, MOUNT_ATTR_RDONLY_, 1, idx, s->argv[2]);
+	int at = IDMAP_FD_BASE + (int)k;
+	if (dup3(fd, at, O_CLOEXEC) < 0)
+		fail_step(idx, errno, "keep the clone of %s at fd %d", s->argv[2], at);
+	close(fd);
+	slots[slot] = at;
+}
+
 int mounts_step(const struct step *s, int idx)
 {
 	slots_init();
@@ -381,6 +414,9 @@ int mounts_step(const struct step *s, int idx)
 	}
 	case OP_MOUNT_FS:
 		mount_fs(s, idx);
+		return 0;
+	case OP_IDMAP_TREE:
+		idmap_tree(s, idx);
 		return 0;
 	case OP_MASK:
 		mask(s->argv[0], idx);

@@ -241,6 +241,7 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd)
 			break;
 		}
 		case OP_CGROUP:
+		case OP_IDMAP:
 			break; /* the monitor's business */
 		case OP_PASS_FDS:
 			pass_fds_step(s, idx);

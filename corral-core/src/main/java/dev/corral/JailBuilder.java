@@ -60,6 +60,7 @@ public final class JailBuilder {
     private final List<IdMapping> gidMap = new ArrayList<>();
     private String rootfs;
     private RootfsOverlay overlay;
+    private boolean rootfsIdmap;
     private Automount automount = Automount.ALL;
     private final List<MountSpec> mounts = new ArrayList<>();
     private String hostname;
@@ -217,6 +218,23 @@ public final class JailBuilder {
     public JailBuilder rootfsOverlay(RootfsOverlay overlay) {
         this.overlay = overlay;
         return this;
+    }
+
+    /**
+     * Shows the rootfs through an idmapped mount with the jail's own id mapping, so a tree owned
+     * by 0..65535 on disk is owned by the jail's 0..65535 whatever host range it runs as (say,
+     * {@link #autoIdRange()}), without a chown. Needs root and a filesystem that supports
+     * idmapped mounts (ext4, xfs, btrfs, tmpfs, overlayfs...); elsewhere make a shifted copy
+     * ({@code corral rootfs shift}).
+     */
+    public JailBuilder rootfsIdmap(boolean idmap) {
+        this.rootfsIdmap = idmap;
+        return this;
+    }
+
+    /** As {@link #bind}, through an idmapped mount with the jail's id mapping (see {@link #rootfsIdmap}). */
+    public JailBuilder idmappedBind(String source, String target, boolean readOnly) {
+        return mount(new MountSpec.Bind(source, target, readOnly, true, (readOnly ? "ro-bind-idmap " : "bind-idmap ") + source));
     }
 
     public JailBuilder automount(Automount automount) {
@@ -495,7 +513,7 @@ public final class JailBuilder {
                 takeTerminal, new Hardening(capabilities, noNewPrivs, seccomp, allowUserns, rlimits, newSession,
                         procHidepid), new CgroupSpec(cgroupMode, cgroupPath, limits),
                 listeningSockets.stream().map(l -> new PassedSocket(l.fd(), l.name())).toList(), labels, autoIds,
-                overlay);
+                overlay, rootfsIdmap);
     }
 
     /**

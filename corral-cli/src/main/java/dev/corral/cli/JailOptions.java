@@ -104,6 +104,10 @@ final class JailOptions {
 
     @Option(names = "--rootfs", paramLabel = "DIR", description = "Use DIR as the root (pivot_root). Default: the host's / read-only.")
     String rootfs;
+    @Option(names = "--rootfs-idmap", description = "Show the rootfs through an idmapped mount with the jail's id mapping:"
+            + " files owned by 0-65535 on disk are the jail's 0-65535 whatever host range it runs as (--userns auto), without"
+            + " a chown. Needs root and ext4, xfs, btrfs, tmpfs or overlayfs; elsewhere see 'corral rootfs shift'.")
+    boolean rootfsIdmap;
     @Option(names = "--rootfs-overlay", description = "The --rootfs is a base never written: the jail's changes go to a"
             + " layer of its own (overlayfs), for this run only unless --overlay-upper names where to keep them.")
     boolean rootfsOverlay;
@@ -130,9 +134,23 @@ final class JailOptions {
         addBind(value, "--ro-bind", true);
     }
 
+    @Option(names = "--bind-idmap", paramLabel = "SRC[:DST]", description = "Bind SRC to DST through an idmapped mount (as --rootfs-idmap).")
+    void bindIdmap(String value) {
+        addBind(value, "--bind-idmap", false, true);
+    }
+
+    @Option(names = "--ro-bind-idmap", paramLabel = "SRC[:DST]", description = "Bind SRC to DST read-only through an idmapped mount.")
+    void roBindIdmap(String value) {
+        addBind(value, "--ro-bind-idmap", true, true);
+    }
+
     private void addBind(String value, String flag, boolean readOnly) {
+        addBind(value, flag, readOnly, false);
+    }
+
+    private void addBind(String value, String flag, boolean readOnly, boolean idmap) {
         String[] sd = splitPair(value, flag);
-        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], readOnly, flag + " " + value));
+        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], readOnly, idmap, flag + " " + value));
     }
 
     @Option(names = "--tmpfs", paramLabel = "DST", description = "Mount a fresh tmpfs on DST.")
@@ -228,6 +246,7 @@ final class JailOptions {
     private static final Map<String, String> FLAG_LABELS = Map.ofEntries(
             Map.entry("command", "COMMAND"), Map.entry("namespaces", "--share-*"),
             Map.entry("uidMap", "--uid-map"), Map.entry("gidMap", "--gid-map"), Map.entry("rootfs", "--rootfs"),
+            Map.entry("rootfsIdmap", "--rootfs-idmap"),
             Map.entry("rootfsOverlay", "--rootfs-overlay"), Map.entry("rootfsUpper", "--overlay-upper"),
             Map.entry("rootfsWork", "--overlay-work"),
             Map.entry("mounts", "mount flags"), Map.entry("hostname", "--hostname"),
@@ -256,6 +275,7 @@ final class JailOptions {
         if (user != null) b.user(user);
         if (group != null) b.group(group);
         if (rootfs != null) b.rootfs(absolute(rootfs));
+        if (rootfsIdmap) b.rootfsIdmap(true);
         if (rootfsOverlay || overlayUpper != null || overlayWork != null) {
             b.rootfsOverlay(new RootfsOverlay(overlayUpper == null ? null : absolute(overlayUpper),
                     overlayWork == null ? null : absolute(overlayWork), null, null));
@@ -276,7 +296,24 @@ final class JailOptions {
         if (!command.isEmpty()) b.command(command);
         else if (config == null) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
         if (!problems.isEmpty()) throw new SpecException(problems);
+        idmapWarnings(b.build());
         return b;
+    }
+
+    /**
+     * Through a writable idmapped mount the jail's root writes as the owner on disk: as host
+     * root. A setuid file it leaves there is setuid root for the host. Said once per mount.
+     */
+    private void idmapWarnings(dev.corral.spec.JailSpec spec) {
+        String why = ": the jail's root writes there as uid 0 on disk (a setuid file it makes is setuid root on the host);";
+        if (spec.rootfsIdmap() && spec.rootfs() != null && spec.overlay() == null) {
+            warnings.add(spec.labels().of("rootfsIdmap") + why + " add --rootfs-overlay to keep " + spec.rootfs() + " unwritten");
+        }
+        for (MountSpec m : spec.mounts()) {
+            if (m instanceof MountSpec.Bind bind && bind.idmap() && !bind.readOnly()) {
+                warnings.add(bind.origin() + why + " use --ro-bind-idmap unless " + bind.source() + " is the jail's alone");
+            }
+        }
     }
 
     /**

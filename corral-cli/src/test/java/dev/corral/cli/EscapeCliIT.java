@@ -33,10 +33,18 @@ class EscapeCliIT {
     private static Process listener;
     private static final String ABSTRACT = "corral-escape-" + ProcessHandle.current().pid();
 
-    /** @param overlay the rootfs is a base under a layer for the run (--rootfs-overlay) */
-    record Context(String name, List<String> asUser, boolean useRootfs, boolean overlay) {
+    /**
+     * @param overlay the rootfs is a base under a layer for the run (--rootfs-overlay)
+     * @param idmap   the rootfs is idmapped (--rootfs-idmap) and the jail on a range of its own
+     *                (--userns auto at 0x920000, used by no other test): its root is not host root
+     */
+    record Context(String name, List<String> asUser, boolean useRootfs, boolean overlay, boolean idmap) {
         Context(String name, List<String> asUser, boolean useRootfs) {
-            this(name, asUser, useRootfs, false);
+            this(name, asUser, useRootfs, false, false);
+        }
+
+        Context(String name, List<String> asUser, boolean useRootfs, boolean overlay) {
+            this(name, asUser, useRootfs, overlay, false);
         }
 
         @Override public String toString() { return name; }
@@ -55,7 +63,9 @@ class EscapeCliIT {
                 new Context("nobody, default jail", Cli.NOBODY, false),
                 new Context("nobody, rootfs jail", Cli.NOBODY, true),
                 new Context("root, overlay rootfs jail", List.of(), true, true),
-                new Context("nobody, overlay rootfs jail", nobodyWithState(), true, true));
+                new Context("nobody, overlay rootfs jail", nobodyWithState(), true, true),
+                new Context("root, idmapped rootfs jail on a range", List.of(), true, false, true),
+                new Context("root, idmapped overlay rootfs jail on a range", List.of(), true, true, true));
     }
 
     @BeforeAll
@@ -99,6 +109,10 @@ class EscapeCliIT {
         List<String> flags = new ArrayList<>(List.of("--ro-bind", EscapeProbe.DIR + ":/probe"));
         if (c.useRootfs()) flags.addAll(List.of("--rootfs", rootfs.toString()));
         if (c.overlay()) flags.add("--rootfs-overlay");
+        if (c.idmap()) {
+            flags.addAll(List.of("--rootfs-idmap", "--userns", "auto", "--id-pool", 0x920000 + ":65536",
+                    "--id-state", work.resolve("escape-ids.json").toString()));
+        }
         return flags;
     }
 
@@ -169,7 +183,8 @@ class EscapeCliIT {
     private static void assertClosed(Context c, Map<String, String> a, int maxPids) {
         // /proc/sys is read-only; for nobody the kernel refuses even earlier, on permissions (the
         // files belong to the host's root, who is not mapped in nobody's jail).
-        String procSys = c.asUser().isEmpty() ? "EROFS" : "EACCES";
+        // The same on a range: the jail's root is not the host's.
+        String procSys = c.asUser().isEmpty() && !c.idmap() ? "EROFS" : "EACCES";
         // Some kernels (this CI's VM among them) are built without /proc/kcore or sysrq.
         boolean kcore = Files.exists(Path.of("/proc/kcore")), sysrq = Files.exists(Path.of("/proc/sysrq-trigger"));
         SoftAssertions soft = new SoftAssertions();

@@ -485,7 +485,8 @@ public final class AppConfig {
          */
         /**
          * Unit's {@code "rootfs": DIR}, or {@code {"base": DIR, "overlay": true, "upper": DIR,
-         * "work": DIR}}: a shared base under a writable layer of the application's own.
+         * "work": DIR, "idmap": true}}: a shared base under a writable layer of the application's
+         * own; with "idmap" the base is seen through an idmapped mount with the jail's id mapping.
          */
         private void rootfs(JsonObject iso) {
             JsonNode v = iso.get("rootfs");
@@ -503,12 +504,14 @@ public final class AppConfig {
                 r.string("base").ifPresent(b::rootfs);
                 if (!r.has("base")) r.problemHere("missing \"base\" (the directory to use as the root)");
                 boolean overlay = r.bool("overlay").orElse(false);
+                r.bool("idmap").ifPresent(b::rootfsIdmap);
                 String upper = r.string("upper").orElse(null), work = r.string("work").orElse(null);
                 r.finish();
                 label("rootfs", r.pathOf("base"));
                 label("rootfsOverlay", r.pathOf("overlay"));
                 label("rootfsUpper", r.pathOf("upper"));
                 label("rootfsWork", r.pathOf("work"));
+                label("rootfsIdmap", r.pathOf("idmap"));
                 this.overlay = overlay;
                 if (overlay) b.rootfsOverlay(new RootfsOverlay(upper, work, null, null));
                 else if (upper != null || work != null) {
@@ -577,6 +580,7 @@ public final class AppConfig {
             Optional<String> target = m.string("target");
             String type = m.string("type").orElse("bind");
             boolean readOnly = m.bool("read_only").orElse(false);
+            boolean idmap = m.bool("idmap").orElse(false);
             m.finish();
             if (target.isEmpty()) {
                 if (!m.has("target")) m.problemHere("missing \"target\"");
@@ -596,8 +600,12 @@ public final class AppConfig {
                 m.problem("read_only", "only bind mounts can be made read-only here");
                 return Optional.empty();
             }
+            if (idmap && !type.equals("bind")) {
+                m.problem("idmap", "only bind mounts can be idmapped");
+                return Optional.empty();
+            }
             return switch (type) {
-                case "bind" -> Optional.of(new MountSpec.Bind(source.get(), t, readOnly, origin));
+                case "bind" -> Optional.of(new MountSpec.Bind(source.get(), t, readOnly, idmap, origin));
                 case "tmpfs" -> Optional.of(new MountSpec.Tmpfs(t, origin));
                 case "proc" -> Optional.of(new MountSpec.Proc(t, origin));
                 case "dev" -> Optional.of(new MountSpec.Dev(t, origin));

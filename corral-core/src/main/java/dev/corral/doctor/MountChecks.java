@@ -33,7 +33,7 @@ final class MountChecks {
         String title = "Idmapped mounts";
         return switch (probe.answer()) {
             case ABSENT -> HostCheck.of("idmapped-mounts", title, Status.MISSING, finding,
-                    "a kernel of 5.12 or later (mount_setattr with MOUNT_ATTR_IDMAP)", facts);
+                    "a kernel of 5.12 or later (mount_setattr with MOUNT_ATTR_IDMAP); until then: corral rootfs shift", facts);
             case BLOCKED -> HostCheck.of("idmapped-mounts", title, Status.WARN, finding,
                     "allow mount_setattr in the seccomp profile of the container or service corral runs in", facts);
             case NOT_PROBED -> HostCheck.of("idmapped-mounts", title, kernel.atLeast(5, 12) ? Status.WARN : Status.MISSING,
@@ -44,7 +44,8 @@ final class MountChecks {
                     : HostCheck.of("idmapped-mounts", title, Status.WARN, finding + "; but " + caller.name()
                             + " may idmap only file systems mounted in its own user namespace (host file systems need"
                             + " CAP_SYS_ADMIN in the initial user namespace)",
-                            "run corral as root (or through a root daemon) to idmap host directories", facts);
+                            "run corral as root (or through a root daemon) for --rootfs-idmap; or make a shifted copy"
+                                    + " as root once: corral rootfs shift SRC DST --uid-base N", facts);
         };
     }
 

@@ -141,6 +141,13 @@ final class MonitoredJail extends JailedProcess {
         String words;
         if (step >= 0 && step < steps.size()) {
             Step s = steps.get(step);
+            if (s.op() == dev.corral.plan.Op.IDMAP) {
+                // args: k, recursive, path, the field that asked for it; the detail is the path when
+                // mount_setattr itself refused, else the step before it that failed
+                String path = s.args().get(2);
+                return new JailSetupException(s.args().get(3) + ": cannot idmap " + path + ": "
+                        + (detail.equals(path) ? reason + IdmapFailure.why(errno) : detail + ": " + reason), errno, 125);
+            }
             words = s.words();
             if (detail.isEmpty() || words.contains(detail) || detail.startsWith("exec ")) {
                 return new JailSetupException(words + ": " + reason, errno, exitFor(s, errno));

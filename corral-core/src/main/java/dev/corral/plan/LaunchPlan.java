@@ -53,7 +53,7 @@ public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan
         // The maps are written while the process waits for "go": after any joins and unshare.
         boolean mapsDone = false;
         for (Step s : steps) {
-            if (!mapsDone && s.op() == Op.WAIT_GO) {
+            if (!mapsDone && (s.op() == Op.WAIT_GO || s.op() == Op.IDMAP)) {
                 describeMaps(out);
                 mapsDone = true;
             }

@@ -43,6 +43,8 @@ public final class Planner {
     static final List<String> DEV_NODES = List.of("null", "zero", "full", "random", "urandom", "tty");
     /** As many as the executor takes (PASS_FD_MAX in native/src/exec.h). */
     public static final int MAX_PASSED_SOCKETS = 64;
+    /** As many idmapped mounts as the executor takes (IDMAP_FD_MAX in native/src/exec.h). */
+    public static final int MAX_IDMAPPED_MOUNTS = 16;
     /** systemd's socket activation variables: corral sets them, or nobody does. */
     static final List<String> SOCKET_ACTIVATION_ENV = List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
 
@@ -64,6 +66,9 @@ public final class Planner {
         private int nextSlot;
         /** The overlay's upper directory, whose files hide the base's, or null. */
         private String upper;
+        /** Slots of the clones made for idmapping before "go": the rootfs's, and each idmapped bind's. */
+        private Integer rootIdmapSlot;
+        private final Map<MountSpec, Integer> bindIdmapSlots = new java.util.IdentityHashMap<>();
 
         Run(JailSpec spec) {
             this.spec = spec;
@@ -88,6 +93,7 @@ public final class Planner {
             // With joins, the clone makes no namespace: the process joins first, then unshares.
             boolean late = !spec.joins().isEmpty();
             if (late) planJoins(joins);
+            planIdmappedMounts(maps, root);
             steps.add(Step.of(Op.WAIT_GO, "wait until the id maps are written"));
             if (late) planRelay();
             CgroupPlan cgroup = spec.cgroup().effectiveMode() == CgroupSpec.Mode.NONE ? null
@@ -543,6 +549,92 @@ public final class Planner {
             return changed.isPresent() ? changed : host.readFile(root + path);
         }
 
+        // ---- idmapped mounts ------------------------------------------------------------------
+
+        /**
+         * The rootfs and the binds asked to be idmapped: each is cloned, detached, by the jail's
+         * first process before the id maps exist (OP_IDMAP_TREE), and given the mapping of the
+         * jail's user namespace by the monitor once they are written (OP_IDMAP): the kernel wants
+         * CAP_SYS_ADMIN over the filesystem's owner for that, which only the host side has. The
+         * mount then shows on-disk ids through the jail's own map: whatever host range the jail
+         * runs as, a file owned by 0 on disk is its root's, and what it creates is stored as 0.
+         */
+        private void planIdmappedMounts(IdMapPlan maps, String root) {
+            List<MountSpec.Bind> binds = new ArrayList<>();
+            for (MountSpec m : spec.mounts()) if (m instanceof MountSpec.Bind b && b.idmap()) binds.add(b);
+            boolean rootfs = spec.rootfsIdmap();
+            if (!rootfs && binds.isEmpty()) return;
+            String first = rootfs ? at("rootfsIdmap") : binds.getFirst().origin();
+            if (rootfs && spec.rootfs() == null) {
+                problem(at("rootfsIdmap"), "an idmapped rootfs needs a rootfs (the default jail shows the host's own ids)");
+                rootfs = false;
+            }
+            if (maps == null) {
+                problem(first, "an idmapped mount takes the mapping of the jail's own user namespace: it needs a new one"
+                        + (spec.joins(Namespace.USER) ? " (not a joined one)" : ""));
+                return;
+            }
+            if (!spec.unshares(Namespace.MOUNT)) return; // the rootfs and mounts say so themselves
+            if (host.euid() != 0) {
+                problem(first, "idmapped mounts need root: the kernel wants CAP_SYS_ADMIN over the user namespace that"
+                        + " owns the filesystem (the host's); as a normal user make a shifted copy instead:"
+                        + " corral rootfs shift SRC DST --uid-base N");
+                return;
+            }
+            int count = (rootfs ? 1 : 0) + binds.size();
+            if (count > MAX_IDMAPPED_MOUNTS) {
+                problem(first, count + " idmapped mounts; at most " + MAX_IDMAPPED_MOUNTS + " per jail");
+                return;
+            }
+            String mapping = describeIdmap(maps);
+            int k = 0;
+            if (rootfs && root != null) {
+                rootIdmapSlot = slot();
+                if (spec.overlay() != null) {
+                    // The overlay's lower layer: the base alone (overlayfs sees no submounts), read-only.
+                    planIdmap(rootIdmapSlot, k++, root, false, true, "the base", at("rootfsIdmap"), mapping);
+                } else {
+                    planIdmap(rootIdmapSlot, k++, root, true, false, "the rootfs", at("rootfsIdmap"), mapping);
+                }
+            }
+            for (MountSpec.Bind b : binds) {
+                String src = b.source();
+                if (!src.startsWith("/")) {
+                    problem(b.origin(), "source must be an absolute path: " + src);
+                    continue;
+                }
+                if (host.kind(src) == HostView.PathKind.MISSING) {
+                    problem(b.origin(), "source does not exist: " + src);
+                    continue;
+                }
+                int slot = slot();
+                bindIdmapSlots.put(b, slot);
+                planIdmap(slot, k++, src, true, b.readOnly(), src, b.origin(), mapping);
+            }
+        }
+
+        private void planIdmap(int slot, int k, String path, boolean recursive, boolean readOnly, String what, String where,
+                               String mapping) {
+            String rec = recursive ? "1" : "0";
+            steps.add(Step.of(Op.IDMAP_TREE, "clone " + what + (what.equals(path) ? "" : " " + path)
+                            + (recursive ? "" : " (without the mounts under it)") + (readOnly ? " read-only" : "")
+                            + ", detached, to be idmapped (" + where + ")",
+                    String.valueOf(slot), String.valueOf(k), path, rec, readOnly ? "1" : "0"));
+            steps.add(Step.of(Op.IDMAP, "idmap the clone of " + path + " with the jail's user namespace (the monitor,"
+                    + " outside the jail, once the maps are written): " + mapping, String.valueOf(k), rec, path, where));
+        }
+
+        /** "on-disk uids 0-65535 are the jail's 0-65535 (host 131072-196607) ...". */
+        private static String describeIdmap(IdMapPlan maps) {
+            return "on-disk uids " + ranges(maps.uid()) + " and gids " + ranges(maps.gid())
+                    + " are the jail's own, stored as such whatever host ids it runs as; others show as nobody";
+        }
+
+        private static String ranges(List<IdMapping> map) {
+            return String.join(", ", map.stream().map(m -> m.count() == 1 ? String.valueOf(m.inside())
+                    : m.inside() + "-" + (m.inside() + m.count() - 1)).toList());
+        }
+
         // ---- filesystem -----------------------------------------------------------------------
 
         private String checkRootfs() {
@@ -638,7 +730,8 @@ public final class Planner {
 
         private void planFilesystem(String root, RootfsOverlay overlay, int[] layers) {
             steps.add(Step.of(Op.MAKE_PRIVATE, "make every mount private, so nothing propagates to the host", "private"));
-            int rootSlot = slot();
+            // An idmapped base is the root itself, or an overlay's lower layer under a root of its own.
+            int rootSlot = rootIdmapSlot != null && overlay == null ? rootIdmapSlot : slot();
             // Every host path is cloned before the new root is attached, while the host's tree is
             // still in view; attaching happens afterwards, in order, beneath the new root.
             List<Runnable> attach = new ArrayList<>();
@@ -652,16 +745,19 @@ public final class Planner {
                 planHostEntries(attach);
             } else if (overlay != null) {
                 planOverlayRoot(rootSlot, overlay, layers);
-            } else {
+            } else if (rootIdmapSlot == null) {
                 steps.add(Step.of(Op.OPEN_TREE, "clone the rootfs " + root,
                         String.valueOf(rootSlot), root, "1", "0"));
             }
             planAutomounts(attach);
             for (MountSpec m : spec.mounts()) planMount(m, attach);
-            // An overlay is staged on /tmp too: the jail's root may not reach the base by its path.
-            String stage = root == null || overlay != null ? "/tmp" : root;
-            if ((root == null || overlay != null) && host.kind(stage) != HostView.PathKind.DIRECTORY) {
-                problem(at("rootfs"), (root == null ? "the default jail" : "an overlay rootfs") + " is staged on /tmp,"
+            // An overlay, or an idmapped rootfs, is staged on /tmp too: it was cloned as the caller,
+            // and the jail's root may not reach the base by its path.
+            boolean onTmp = root == null || overlay != null || rootIdmapSlot != null;
+            String stage = onTmp ? "/tmp" : root;
+            if (onTmp && host.kind(stage) != HostView.PathKind.DIRECTORY) {
+                problem(at("rootfs"), (root == null ? "the default jail" : overlay != null ? "an overlay rootfs"
+                        : "an idmapped rootfs") + " is staged on /tmp,"
                         + " which this host lacks");
             }
             steps.add(Step.of(Op.ATTACH_ROOT, "attach the new root at " + stage + " (in the jail's mount namespace only)",
@@ -678,13 +774,15 @@ public final class Planner {
          * An overlay's layers, taken while the process still has the caller's ids (before it
          * becomes the jail's root, who may not pass through the caller's home): the base cloned
          * read-only (non-recursive: overlayfs sees no submounts), and the upper and work
-         * directories opened. Returns their slots: lower, upper, work. An idmapped lower layer
-         * would be set on the lower slot, here.
+         * directories opened. Returns their slots: lower, upper, work. An idmapped base was cloned
+         * before "go" (planIdmappedMounts): its slot is the lower layer.
          */
         private int[] planOverlayLayers(String base, RootfsOverlay overlay) {
-            int lower = slot(), upper = slot(), work = slot();
-            steps.add(Step.of(Op.OPEN_TREE, "clone the base " + base + " read-only (the overlay's lower layer)",
-                    String.valueOf(lower), base, "0", "1"));
+            int lower = rootIdmapSlot != null ? rootIdmapSlot : slot(), upper = slot(), work = slot();
+            if (rootIdmapSlot == null) {
+                steps.add(Step.of(Op.OPEN_TREE, "clone the base " + base + " read-only (the overlay's lower layer)",
+                        String.valueOf(lower), base, "0", "1"));
+            }
             steps.add(Step.of(Op.OPEN_DIR, "open the upper directory " + overlay.upper() + " (as the caller)",
                     String.valueOf(upper), overlay.upper()));
             steps.add(Step.of(Op.OPEN_DIR, "open the work directory " + overlay.work() + " (as the caller)",
@@ -780,6 +878,14 @@ public final class Planner {
             String target = checkTarget(m.target(), m.origin());
             if (target == null) return;
             switch (m) {
+                case MountSpec.Bind b when b.idmap() -> {
+                    // Cloned before "go" (planIdmappedMounts); a bad source is reported there.
+                    Integer slot = bindIdmapSlots.get(b);
+                    if (slot == null) return;
+                    String type = host.kind(b.source()) == HostView.PathKind.DIRECTORY ? "d" : "f";
+                    attach.add(() -> steps.add(Step.of(Op.ATTACH, "mount " + b.source() + " idmapped on " + target
+                            + (b.readOnly() ? " (read-only)" : ""), String.valueOf(slot), target, type)));
+                }
                 case MountSpec.Bind b -> {
                     String src = b.source();
                     HostView.PathKind kind = src.startsWith("/") ? host.kind(src) : HostView.PathKind.MISSING;

@@ -40,6 +40,9 @@ import java.util.Set;
  *                       {@code uidMap}/{@code gidMap}), or null
  * @param overlay        the rootfs is a shared base seen through an overlayfs with a writable
  *                       layer of the jail's own, or null to use the rootfs itself
+ * @param rootfsIdmap    show the rootfs through an idmapped mount with the jail's own id mapping:
+ *                       files owned by 0..65535 on disk are the jail's 0..65535 whatever host
+ *                       range it runs as, and what it writes is stored as such
  */
 public record JailSpec(
         List<String> command,
@@ -65,7 +68,8 @@ public record JailSpec(
         List<PassedSocket> passedSockets,
         Labels labels,
         AutoIdRange autoIds,
-        RootfsOverlay overlay) {
+        RootfsOverlay overlay,
+        boolean rootfsIdmap) {
 
     public JailSpec {
         command = List.copyOf(command);
@@ -82,14 +86,14 @@ public record JailSpec(
     public JailSpec withIdMaps(List<IdMapping> uids, List<IdMapping> gids) {
         return new JailSpec(command, namespaces, joins, uids, gids, rootfs, automount, mounts, hostname, workingDirectory,
                 environment, clearEnvironment, uid, gid, user, group, init, takeTerminal, hardening, cgroup,
-                passedSockets, labels, null, overlay);
+                passedSockets, labels, null, overlay, rootfsIdmap);
     }
 
     /** This spec with its overlay's directories decided (the launcher places them). */
     public JailSpec withOverlay(RootfsOverlay placed) {
         return new JailSpec(command, namespaces, joins, uidMap, gidMap, rootfs, automount, mounts, hostname,
                 workingDirectory, environment, clearEnvironment, uid, gid, user, group, init, takeTerminal, hardening,
-                cgroup, passedSockets, labels, autoIds, placed);
+                cgroup, passedSockets, labels, autoIds, placed, rootfsIdmap);
     }
 
     public boolean unshares(Namespace ns) {

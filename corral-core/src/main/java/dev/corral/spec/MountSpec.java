@@ -9,8 +9,16 @@ public sealed interface MountSpec {
 
     String origin();
 
-    /** A host file or directory bound into the jail (recursively), read-only or not. */
-    record Bind(String source, String target, boolean readOnly, String origin) implements MountSpec {}
+    /**
+     * A host file or directory bound into the jail (recursively), read-only or not; with
+     * {@code idmap}, through an idmapped mount carrying the jail's own id mapping (files owned
+     * by 0..65535 on disk are the jail's 0..65535, and what it writes is stored as such).
+     */
+    record Bind(String source, String target, boolean readOnly, boolean idmap, String origin) implements MountSpec {
+        public Bind(String source, String target, boolean readOnly, String origin) {
+            this(source, target, readOnly, false, origin);
+        }
+    }
 
     /** A fresh tmpfs. */
     record Tmpfs(String target, String origin) implements MountSpec {}

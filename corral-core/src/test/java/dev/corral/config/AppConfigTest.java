@@ -81,6 +81,26 @@ class AppConfigTest {
     }
 
     @Test
+    void idmapOnTheRootfsAndOnBinds() throws Exception {
+        JailSpec spec = read("""
+                {"executable": "/bin/app", "isolation": {"rootfs": {"base": "/srv/base", "overlay": true, "idmap": true},
+                  "mounts": [{"type": "bind", "source": "/srv/data", "target": "/data", "read_only": true, "idmap": true},
+                             {"type": "bind", "source": "/srv/logs", "target": "/logs"}]}}""");
+        assertThat(spec.rootfsIdmap()).isTrue();
+        assertThat(spec.labels().of("rootfsIdmap")).isEqualTo("/isolation/rootfs/idmap");
+        assertThat(spec.mounts()).containsExactly(
+                new dev.corral.spec.MountSpec.Bind("/srv/data", "/data", true, true, "/isolation/mounts/0"),
+                new dev.corral.spec.MountSpec.Bind("/srv/logs", "/logs", false, false, "/isolation/mounts/1"));
+        assertThat(read("""
+                {"executable": "/bin/app", "isolation": {"rootfs": "/srv/base"}}""").rootfsIdmap()).isFalse();
+        assertThat(problems("""
+                {"executable": "/bin/app", "isolation": {"rootfs": {"base": "/b", "idmap": "yes"},
+                  "mounts": [{"type": "tmpfs", "target": "/t", "idmap": true}]}}"""))
+                .containsExactlyInAnyOrder("/isolation/rootfs/idmap: expected true or false, found the string \"yes\"",
+                        "/isolation/mounts/0/idmap: only bind mounts can be idmapped");
+    }
+
+    @Test
     void proposalSpellingsAndCorralExtensions() throws Exception {
         JailSpec spec = read("""
                 {"executable": "/bin/app", "user": 1000, "isolation": {

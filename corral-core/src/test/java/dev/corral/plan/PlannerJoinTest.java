@@ -136,7 +136,7 @@ class PlannerJoinTest {
         JailSpec both = new JailSpec(s.command(), EnumSet.complementOf(EnumSet.of(Namespace.TIME)), s.joins(), s.uidMap(),
                 s.gidMap(), s.rootfs(), s.automount(), s.mounts(), s.hostname(), s.workingDirectory(), s.environment(),
                 s.clearEnvironment(), s.uid(), s.gid(), s.user(), s.group(), s.init(), s.takeTerminal(), s.hardening(),
-                s.cgroup(), s.passedSockets(), s.labels(), s.autoIds(), s.overlay());
+                s.cgroup(), s.passedSockets(), s.labels(), s.autoIds(), s.overlay(), s.rootfsIdmap());
         assertThat(problems(both)).containsExactly(
                 "join.net: the network namespace is both joined and new; a jail joins a namespace or creates one");
     }

@@ -29,7 +29,7 @@ class PlannerPassedSocketsTest {
         JailSpec s = b.build();
         return new JailSpec(s.command(), s.namespaces(), s.joins(), s.uidMap(), s.gidMap(), s.rootfs(), s.automount(), s.mounts(),
                 s.hostname(), s.workingDirectory(), s.environment(), s.clearEnvironment(), s.uid(), s.gid(), s.user(),
-                s.group(), s.init(), s.takeTerminal(), s.hardening(), s.cgroup(), sockets, s.labels(), s.autoIds(), s.overlay());
+                s.group(), s.init(), s.takeTerminal(), s.hardening(), s.cgroup(), sockets, s.labels(), s.autoIds(), s.overlay(), s.rootfsIdmap());
     }
 
     private LaunchPlan plan(JailSpec spec) throws SpecException {
