@@ -24,9 +24,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * {@link Reader#end()} runs. Readers run on the loop's thread and must be quick: anything that
  * may block (waiting for a process, starting one) goes elsewhere.
  *
- * <p>The thread runs only while something is watched. A thread parked in epoll_wait is "in native"
- * to the JVM, and System.exit waits up to 300 ms for such threads before it halts: a `corral run`
- * would pay that at every exit if the loop outlived its last pipe.
+ * <p>The thread runs while something is watched, and lingers a few seconds after the last watcher
+ * (starting a thread for each of many short jails in a row costs ~0.3 ms each). A thread parked in
+ * epoll_wait is "in native" to the JVM, and System.exit waits up to 300 ms for such threads before
+ * it halts, so a shutdown hook wakes the loop and lets it end first: `corral run` exits at once.
  */
 public final class EventLoop {
     /** What a watched descriptor's bytes go to. */
@@ -75,39 +76,59 @@ public final class EventLoop {
     private static final MethodHandle EPOLL_WAIT = Downcalls.withErrno("epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
 
-    /** Linked only by a loop that watches a listener: a `corral run` never needs them. */
-    private static final class WakeCalls {
-        static final MethodHandle EVENTFD = Downcalls.withErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle EVENTFD_WRITE = Downcalls.plain("eventfd_write", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    }
+    private static final MethodHandle EVENTFD = Downcalls.withErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle EVENTFD_WRITE = Downcalls.plain("eventfd_write", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    /** How long the shared loop's thread waits for a new watcher after the last one went. */
+    private static final long LINGER_MILLIS = 5000;
 
     private static final class Holder {
-        static final EventLoop SHARED = new EventLoop("corral-events");
+        static final EventLoop SHARED = new EventLoop("corral-events", LINGER_MILLIS);
     }
 
     private final int epfd;
-    /**
-     * Written to wake the thread from epoll_wait when the last watcher is taken away (a reader's
-     * end wakes it by itself); made with the first {@link #watchReadable}. Guarded by this.
-     */
-    private int wake = -1;
+    /** Written to wake the thread from epoll_wait: the last watcher went, or the JVM is exiting. */
+    private final int wake;
     /** Per watched descriptor: a {@link Reader}, or a {@link Readiness}. */
     private final Map<Integer, Object> watched = new ConcurrentHashMap<>();
     private final String name;
-    /** Whether a loop thread is running; changed only under this object's lock. */
-    private boolean running;
+    private final long lingerMillis;
+    /** The loop's thread while it runs, else null; changed only under this object's lock. */
+    private Thread thread;
+    /** The JVM is exiting: the thread ends at once. Guarded by this. */
+    private boolean closing;
 
-    private EventLoop(String name) {
+    EventLoop(String name, long lingerMillis) {
         try {
             MemorySegment errno = Downcalls.errnoSegment(Arena.global());
             epfd = (int) EPOLL_CREATE1.invokeExact(errno, EPOLL_CLOEXEC);
             if (epfd < 0) throw new IllegalStateException("epoll_create1: " + Libc.strerror(Downcalls.errno(errno)));
+            wake = (int) EVENTFD.invokeExact(errno, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+            if (wake < 0) throw new IllegalStateException("eventfd: " + Libc.strerror(Downcalls.errno(errno)));
+            add(wake, WAKE);
         } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("native call failed to link or run", t);
         }
         this.name = name;
+        this.lingerMillis = lingerMillis;
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name(name + "-exit").unstarted(this::endForExit));
+    }
+
+    /** At System.exit: out of epoll_wait before the JVM halts (see the class comment). */
+    private void endForExit() {
+        Thread t;
+        synchronized (this) {
+            closing = true;
+            t = thread;
+        }
+        if (t == null) return;
+        wake();
+        try {
+            t.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The loop of this JVM; its thread runs while it watches something. */
@@ -134,21 +155,6 @@ public final class EventLoop {
      * {@code ready} quick.
      */
     public void watchReadable(int fd, Runnable ready) throws NativeException {
-        synchronized (this) {
-            if (wake < 0) {
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment errno = Downcalls.errnoSegment(arena);
-                    int efd = (int) WakeCalls.EVENTFD.invokeExact(errno, 0, EFD_CLOEXEC | EFD_NONBLOCK);
-                    if (efd < 0) throw new NativeException("eventfd", Downcalls.errno(errno));
-                    add(efd, WAKE);
-                    wake = efd;
-                } catch (NativeException e) {
-                    throw e;
-                } catch (Throwable t) {
-                    throw new IllegalStateException("native call failed to link or run", t);
-                }
-            }
-        }
         register(fd, new Readiness(ready));
     }
 
@@ -158,18 +164,14 @@ public final class EventLoop {
         if (w instanceof Readiness r) {
             r.stop();
             delete(fd);
-            if (watched.isEmpty()) wake();
+            if (watched.isEmpty()) wake(); // to start its linger: a reader's end needs no wake-up
         }
     }
 
     /** Makes the thread leave epoll_wait and look again whether anything is watched. */
     private void wake() {
-        int efd;
-        synchronized (this) {
-            efd = wake;
-        }
         try {
-            int ignored = (int) WakeCalls.EVENTFD_WRITE.invokeExact(efd, 1L);
+            int ignored = (int) EVENTFD_WRITE.invokeExact(wake, 1L);
         } catch (Throwable t) {
             throw new IllegalStateException("eventfd_write failed to run", t);
         }
@@ -184,9 +186,8 @@ public final class EventLoop {
                 if (watched.remove(fd) instanceof Reader) Libc.close(fd); // a reader's descriptor is ours to close
                 throw e;
             }
-            if (!running) {
-                running = true;
-                Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).start(this::run);
+            if (thread == null) {
+                thread = Thread.ofPlatform().daemon().name(name).stackSize(256 * 1024).start(this::run);
             }
         }
     }
@@ -218,17 +219,31 @@ public final class EventLoop {
         MemorySegment errno = Downcalls.errnoSegment(arena);
         MemorySegment buffer = arena.allocate(64 * 1024, 8);
         byte[] bytes = new byte[(int) buffer.byteSize()];
+        long idleSince = 0;
         for (;;) {
+            int timeout = -1;
             synchronized (this) {
                 if (watched.isEmpty()) {
-                    running = false;
+                    long now = System.nanoTime();
+                    if (idleSince == 0) idleSince = now;
+                    long left = lingerMillis - (now - idleSince) / 1_000_000;
+                    if (left <= 0 || closing) {
+                        thread = null;
+                        arena.close();
+                        return;
+                    }
+                    timeout = (int) left;
+                } else if (closing) {
+                    thread = null; // the JVM is going: what the jails still write is lost with it
                     arena.close();
                     return;
+                } else {
+                    idleSince = 0;
                 }
             }
             int n;
             try {
-                n = (int) EPOLL_WAIT.invokeExact(errno, epfd, events, MAX_EVENTS, -1);
+                n = (int) EPOLL_WAIT.invokeExact(errno, epfd, events, MAX_EVENTS, timeout);
             } catch (Throwable t) {
                 throw new IllegalStateException("epoll_wait failed to run", t);
             }
@@ -239,11 +254,7 @@ public final class EventLoop {
             for (int i = 0; i < n; i++) {
                 long data = events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
                 if (data == WAKE) {
-                    int efd;
-                    synchronized (this) {
-                        efd = wake;
-                    }
-                    Libc.read(efd, buffer.asSlice(0, 8)); // reset; the loop's top looks again
+                    Libc.read(wake, buffer.asSlice(0, 8)); // reset; the loop's top looks again
                     continue;
                 }
                 int fd = (int) data;

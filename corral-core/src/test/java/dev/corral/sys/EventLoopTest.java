@@ -76,22 +76,25 @@ class EventLoopTest {
         }
     }
 
+    /** A loop of its own whose thread lingers 50 ms, named apart from the shared one. */
+    private static final EventLoop SHORT = new EventLoop("corral-events-test", 50);
+
     @Test
-    void theLoopsThreadRunsOnlyWhileSomethingIsWatched() throws Exception {
+    void theLoopsThreadEndsSoonAfterItsLastWatcher() throws Exception {
         int[] p = Libc.pipe();
         Collect c = new Collect();
-        EventLoop.shared().watch(p[0], c);
+        SHORT.watch(p[0], c);
         assertThat(loopThreadAlive()).isTrue();
         Libc.close(p[1]);
         assertThat(c.ended.await(10, TimeUnit.SECONDS)).isTrue();
         // Parked in epoll_wait it would be "in native", and System.exit waits 300 ms for such threads.
         for (int i = 0; i < 500 && loopThreadAlive(); i++) Thread.sleep(10);
         assertThat(loopThreadAlive()).isFalse();
-        assertThat(EventLoop.shared().watching()).isZero();
+        assertThat(SHORT.watching()).isZero();
         // And it comes back for the next one.
         int[] q = Libc.pipe();
         Collect d = new Collect();
-        EventLoop.shared().watch(q[0], d);
+        SHORT.watch(q[0], d);
         try (FileOutputStream w = new FileOutputStream("/proc/self/fd/" + q[1])) {
             Libc.close(q[1]);
             w.write("again\n".getBytes());
@@ -108,7 +111,7 @@ class EventLoopTest {
         CountDownLatch once = new CountDownLatch(1);
         try (FileOutputStream w = new FileOutputStream("/proc/self/fd/" + p[1])) {
             java.lang.foreign.MemorySegment buf = java.lang.foreign.Arena.global().allocate(16);
-            EventLoop.shared().watchReadable(p[0], () -> {
+            SHORT.watchReadable(p[0], () -> {
                 while (Libc.read(p[0], buf) > 0) { } // the owner reads, the loop does not
                 told.incrementAndGet();
                 once.countDown();
@@ -116,12 +119,12 @@ class EventLoopTest {
             w.write('x');
             w.flush();
             assertThat(once.await(10, TimeUnit.SECONDS)).isTrue();
-            EventLoop.shared().unwatch(p[0]);
+            SHORT.unwatch(p[0]);
             int after = told.get();
             w.write('y');
             w.flush();
             for (int i = 0; i < 500 && loopThreadAlive(); i++) Thread.sleep(10);
-            // Unwatched: never told again, and the last watcher gone wakes the loop to stop.
+            // Unwatched: never told again, and with the last watcher gone the loop stops.
             assertThat(told.get()).isEqualTo(after);
             assertThat(loopThreadAlive()).isFalse();
             // The loop did not close it: the owner still reads the second byte.
@@ -137,7 +140,7 @@ class EventLoopTest {
     }
 
     private static boolean loopThreadAlive() {
-        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("corral-events") && t.isAlive());
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("corral-events-test") && t.isAlive());
     }
 
     @Test
