@@ -116,17 +116,8 @@ final class ExecCommand implements Callable<Integer> {
             JailedProcess p = b.start();
             signals.attach(p);
             return p.waitFor();
-        } catch (SpecException e) {
-            return RunCommand.report(e);
-        } catch (JailSetupException e) {
-            System.err.println("corral: " + e.getMessage());
-            return e.exitStatus();
-        } catch (IOException e) {
-            System.err.println("corral: " + e.getMessage());
-            return ExitCodes.SETUP_FAILED;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return ExitCodes.SETUP_FAILED;
+        } catch (SpecException | JailSetupException | IOException | InterruptedException e) {
+            return RunCommand.failed(e);
         } finally {
             if (served != null) served.close();
         }

@@ -57,18 +57,28 @@ final class RunCommand implements Callable<Integer> {
                 if (stats) System.err.println(s.describe().lines().map(l -> "corral: " + l).collect(java.util.stream.Collectors.joining("\n")));
             });
             return status;
-        } catch (SpecException e) {
-            return report(e);
-        } catch (JailSetupException e) {
-            System.err.println("corral: " + e.getMessage());
-            return e.exitStatus();
-        } catch (IOException e) {
-            System.err.println("corral: " + e.getMessage());
-            return ExitCodes.SETUP_FAILED;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return ExitCodes.SETUP_FAILED;
+        } catch (SpecException | JailSetupException | IOException | InterruptedException e) {
+            return failed(e);
         }
+    }
+
+    /** Why a jail could not be started or followed, said once; the exit status it means. */
+    static int failed(Exception e) {
+        return switch (e) {
+            case SpecException s -> report(s);
+            case JailSetupException j -> {
+                System.err.println("corral: " + j.getMessage());
+                yield j.exitStatus();
+            }
+            case InterruptedException i -> {
+                Thread.currentThread().interrupt();
+                yield ExitCodes.SETUP_FAILED;
+            }
+            default -> {
+                System.err.println("corral: " + e.getMessage());
+                yield ExitCodes.SETUP_FAILED;
+            }
+        };
     }
 
     static Integer printPlan(JailOptions jail) {

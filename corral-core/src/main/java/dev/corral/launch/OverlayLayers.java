@@ -163,7 +163,7 @@ final class OverlayLayers {
     static void remove(Path dir, HostView host, Launcher launcher) throws JailSetupException, IOException {
         if (!Files.exists(dir, NOFOLLOW)) return;
         if (host.euid() == 0) {
-            deleteTree(dir);
+            dev.corral.rootfs.FileTrees.remove(dir);
             return;
         }
         long uid = ((Number) Files.getAttribute(dir, "unix:uid", NOFOLLOW)).longValue();
@@ -194,24 +194,6 @@ final class OverlayLayers {
             // nothing to prune that can be seen
         }
         return stale;
-    }
-
-    /** Depth first; symlinks are removed, never followed. */
-    private static void deleteTree(Path dir) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) throw e;
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.corral.cli.rootfs;
 
+import dev.corral.rootfs.FileTrees;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.CompressorException;
@@ -58,7 +59,7 @@ public final class RootfsImporter {
             done = true;
             return new Result(target, w.entries(), w.skipped());
         } finally {
-            if (!done) removeTree(tmp);
+            if (!done) FileTrees.remove(tmp);
         }
     }
 
@@ -190,31 +191,5 @@ public final class RootfsImporter {
             return out; // a filesystem without user xattrs has none to copy
         }
         return out;
-    }
-
-    /** Removes a tree this user wrote (a failed import, a base): read-only directories are opened up first. */
-    public static void removeTree(Path dir) throws IOException {
-        if (!Files.exists(dir, NOFOLLOW)) return;
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
-                int mode = (int) Files.getAttribute(d, "unix:mode", NOFOLLOW);
-                if ((mode & 0700) != 0700) Files.setAttribute(d, "unix:mode", (mode | 0700) & 07777, NOFOLLOW);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) throw e;
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

@@ -1,6 +1,7 @@
 package dev.corral.cli.rootfs;
 
 import dev.corral.cli.ExitCodes;
+import dev.corral.rootfs.FileTrees;
 import dev.corral.rootfs.LayerStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,7 +37,7 @@ final class RootfsRmCommand implements Callable<Integer> {
             // Renamed away first, so a half-removed base is never found under its name.
             Path doomed = base.resolveSibling(".rm-" + name + "-" + ProcessHandle.current().pid());
             Files.move(base, doomed);
-            RootfsImporter.removeTree(doomed);
+            FileTrees.remove(doomed);
             return 0;
         } catch (IOException e) {
             System.err.println("corral: rootfs rm " + name + ": " + e);
