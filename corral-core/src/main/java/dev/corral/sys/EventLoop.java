@@ -94,7 +94,7 @@ public final class EventLoop {
     private final long lingerMillis;
     /** The loop's thread while it runs, else null; changed only under this object's lock. */
     private Thread thread;
-    /** The JVM is exiting: the thread ends at once. Guarded by this. */
+    /** The JVM is exiting: the thread does not linger. Guarded by this. */
     private boolean closing;
 
     EventLoop(String name, long lingerMillis) {
@@ -115,14 +115,18 @@ public final class EventLoop {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name(name + "-exit").unstarted(this::endForExit));
     }
 
-    /** At System.exit: out of epoll_wait before the JVM halts (see the class comment). */
+    /**
+     * At System.exit: an idle loop leaves epoll_wait before the JVM halts (see the class comment).
+     * One that still follows jails keeps doing so (other shutdown hooks may be waiting for them)
+     * and ends as soon as its last watcher goes.
+     */
     private void endForExit() {
         Thread t;
         synchronized (this) {
             closing = true;
             t = thread;
+            if (t == null || !watched.isEmpty()) return;
         }
-        if (t == null) return;
         wake();
         try {
             t.join(1000);
@@ -233,10 +237,6 @@ public final class EventLoop {
                         return;
                     }
                     timeout = (int) left;
-                } else if (closing) {
-                    thread = null; // the JVM is going: what the jails still write is lost with it
-                    arena.close();
-                    return;
                 } else {
                     idleSince = 0;
                 }
