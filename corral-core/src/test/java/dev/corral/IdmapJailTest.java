@@ -1,5 +1,6 @@
 package dev.corral;
 
+import dev.corral.testing.DefaultStateDir;
 import dev.corral.ids.IdPool;
 import dev.corral.ids.IdRange;
 import dev.corral.ids.RangeAllocator;
@@ -10,6 +11,7 @@ import dev.corral.testing.Run;
 import dev.corral.testing.TreeSnapshot;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +36,11 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * other test nor /etc/subuid uses.
  */
 class IdmapJailTest {
+    @AfterAll
+    static void removeTheDefaultStateDirIfEmpty() throws Exception {
+        DefaultStateDir.removeIfEmpty();
+    }
+
     static final long RANGE = 0x800000;
 
     @TempDir

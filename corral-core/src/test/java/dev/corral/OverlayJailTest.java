@@ -1,5 +1,6 @@
 package dev.corral;
 
+import dev.corral.testing.DefaultStateDir;
 import dev.corral.ids.IdPool;
 import dev.corral.ids.IdRange;
 import dev.corral.ids.RangeAllocator;
@@ -13,6 +14,7 @@ import dev.corral.testing.Run;
 import dev.corral.testing.TreeSnapshot;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +37,11 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * inode, ctime) before and after jails write.
  */
 class OverlayJailTest {
+    @AfterAll
+    static void removeTheDefaultStateDirIfEmpty() throws Exception {
+        DefaultStateDir.removeIfEmpty();
+    }
+
     /** Ranges here sit at 0x700000, used by no other test nor /etc/subuid. */
     static final long BASE_ID = 0x700000;
 

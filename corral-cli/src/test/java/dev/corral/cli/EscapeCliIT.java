@@ -1,6 +1,7 @@
 package dev.corral.cli;
 
 import dev.corral.testing.BusyboxRootfs;
+import dev.corral.testing.DefaultStateDir;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,6 +93,7 @@ class EscapeCliIT {
     static void tearDown() throws Exception {
         if (listener != null) listener.destroyForcibly().waitFor();
         if (secret != null) Files.deleteIfExists(secret);
+        DefaultStateDir.removeIfEmpty();
     }
 
     /** Runs every probe in one jail and returns "name -> answer". */

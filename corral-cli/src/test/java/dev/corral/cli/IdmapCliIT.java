@@ -1,9 +1,11 @@
 package dev.corral.cli;
 
+import dev.corral.testing.DefaultStateDir;
 import dev.corral.testing.BusyboxRootfs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -21,6 +23,11 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * range at 0x900000 (used by no other test) and as nobody, who is refused before anything starts.
  */
 class IdmapCliIT {
+    @AfterAll
+    static void removeTheDefaultStateDirIfEmpty() throws Exception {
+        DefaultStateDir.removeIfEmpty();
+    }
+
     static final long RANGE = 0x900000;
     Path dir, base;
 

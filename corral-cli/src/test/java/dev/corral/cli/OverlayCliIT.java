@@ -1,5 +1,6 @@
 package dev.corral.cli;
 
+import dev.corral.testing.DefaultStateDir;
 import dev.corral.testing.BusyboxRootfs;
 import dev.corral.testing.TreeSnapshot;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -7,6 +8,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -31,6 +33,11 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * directory there and removes it.
  */
 class OverlayCliIT {
+    @AfterAll
+    static void removeTheDefaultStateDirIfEmpty() throws Exception {
+        DefaultStateDir.removeIfEmpty();
+    }
+
     static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
     Path dir;
     Path state;
