@@ -339,8 +339,7 @@ final class JailOptions {
             return;
         }
         try {
-            var allocator = new dev.corral.ids.RangeAllocator(idState != null ? Path.of(absolute(idState.toString()))
-                    : dev.corral.ids.RangeAllocator.defaultStateFile(), pool.isEmpty() ? null : dev.corral.ids.IdPool.of(pool));
+            var allocator = dev.corral.ids.RangeAllocator.of(idState != null ? Path.of(absolute(idState.toString())) : null, pool);
             b.autoIdRange(allocator, null);
         } catch (IllegalArgumentException e) {
             problems.add(new Problem("--id-pool", e.getMessage()));

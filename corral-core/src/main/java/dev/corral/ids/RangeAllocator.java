@@ -82,6 +82,14 @@ public final class RangeAllocator {
     }
 
     /**
+     * As a command line gives it (--id-state, --id-pool): {@code stateFile} null for the default
+     * file, {@code pool} empty for the caller's subordinate ids.
+     */
+    public static RangeAllocator of(Path stateFile, List<SubIdRange> pool) {
+        return new RangeAllocator(stateFile != null ? stateFile : defaultStateFile(), pool.isEmpty() ? null : IdPool.of(pool));
+    }
+
+    /**
      * Where allocations are kept by default: {@code /var/lib/corral/ids.json} for root,
      * {@code $XDG_STATE_HOME/corral/ids.json} (else {@code ~/.local/state/corral/ids.json}) for
      * others — beside the daemon's state file, so the daemon and {@code corral run} share it.

@@ -100,9 +100,14 @@ public final class RootfsShiftCommand implements Callable<Integer> {
         if (gidBase != null) throw new IllegalArgumentException("--gid-base goes with --uid-base; --range-of gives both");
         if (count != IdShift.DEFAULT_COUNT) throw new IllegalArgumentException("--range-of ranges hold " + IdShift.DEFAULT_COUNT + " ids");
         List<SubIdRange> pool = new ArrayList<>();
-        for (String p : idPool) pool.add(IdPool.parseRange(p));
-        RangeAllocator ids = new RangeAllocator(idState != null ? idState.toAbsolutePath() : RangeAllocator.defaultStateFile(),
-                pool.isEmpty() ? null : IdPool.of(pool));
+        for (String p : idPool) {
+            try {
+                pool.add(IdPool.parseRange(p));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--id-pool " + p + ": " + e.getMessage(), e);
+            }
+        }
+        RangeAllocator ids = RangeAllocator.of(idState, pool);
         IdRange range = ids.allocate(rangeOf);
         if (!quiet) System.err.println("corral: the range of " + rangeOf + ": uids " + range.uid() + "-" + (range.uid() + 65535)
                 + ", gids " + range.gid() + "-" + (range.gid() + 65535));
