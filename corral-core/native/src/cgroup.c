@@ -21,6 +21,7 @@
 
 struct cgroup_dir {
 	const char *dir;
+	/* join: 0 no, 1 moved in after clone, 2 created in it by clone3 (CLONE_INTO_CGROUP, v2) */
 	int join, remove, idx;
 	const char *kill; /* none | kill | freeze | signal */
 };
@@ -36,8 +37,14 @@ int cgroup_collect(const struct plan *plan)
 			continue;
 		if (ndirs == MAX_CGROUPS || s->argv[0][0] != '/')
 			return -1;
+		int join = strcmp(s->argv[1], "2") == 0 ? 2 : strcmp(s->argv[1], "1") == 0;
+		if (join == 2) {
+			for (int k = 0; k < ndirs; k++)
+				if (dirs[k].join == 2)
+					return -1; /* a process is born in one cgroup */
+		}
 		dirs[ndirs++] = (struct cgroup_dir){
-			.dir = s->argv[0], .join = strcmp(s->argv[1], "1") == 0,
+			.dir = s->argv[0], .join = join,
 			.kill = s->argv[2], .remove = strcmp(s->argv[3], "1") == 0, .idx = (int)i,
 		};
 	}
@@ -90,6 +97,34 @@ static ssize_t get(const char *dir, const char *file, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
+/*
+ * The cgroup the jail is to be created in (join 2), opened for clone3's CLONE_INTO_CGROUP: its
+ * descriptor, -1 if there is none, or -2 with *failed_idx and errno set if it cannot be opened.
+ */
+int cgroup_birth_open(int *failed_idx)
+{
+	for (int i = 0; i < ndirs; i++) {
+		if (dirs[i].join != 2)
+			continue;
+		int fd = open(dirs[i].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			*failed_idx = dirs[i].idx;
+			return -2;
+		}
+		return fd;
+	}
+	return -1;
+}
+
+/* The jail was created in its cgroup: nothing is left to move. */
+void cgroup_born_in(void)
+{
+	for (int i = 0; i < ndirs; i++)
+		if (dirs[i].join == 2)
+			dirs[i].join = 0;
+}
+
+/* Moves the jail's first process into every cgroup it was not created in; 0 or an errno. */
 int cgroup_join(pid_t pid, int *failed_idx)
 {
 	char value[32];

@@ -141,6 +141,8 @@ int layers_step(const struct step *s, int idx);
 
 /* cgroup.c: the monitor's part of the jail's cgroup */
 int cgroup_collect(const struct plan *plan);
+int cgroup_birth_open(int *failed_idx);
+void cgroup_born_in(void);
 int cgroup_join(pid_t pid, int *failed_idx);
 void cgroup_kill_all(void);
 void cgroup_remove_all(void);

@@ -28,9 +28,15 @@
 
 #define PARENT_DEATH_SIGNAL (SIGRTMAX)
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
 struct clone_args_ {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup; /* since Linux 5.7 (CLONE_ARGS_SIZE_VER2) */
 };
+#define CLONE_ARGS_SIZE_VER0 64
 
 static int is_pipe(int fd)
 {
@@ -129,8 +135,32 @@ int main(int argc, char **argv)
 	if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
 		monitor_fail(errno, "set up pipes");
 
+	int cg_idx = -1;
+	int cgfd = cgroups > 0 ? cgroup_birth_open(&cg_idx) : -1;
+	if (cgfd == -2) {
+		event("ERR %d %d open the cgroup", cg_idx, errno);
+		cgroup_remove_all();
+		_exit(125);
+	}
 	struct clone_args_ ca = { .flags = plan.clone_flags, .exit_signal = SIGCHLD };
-	pid_t child = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	pid_t child = -1;
+	if (cgfd >= 0) {
+		/* Born in its cgroup: no migration (cgroup v2). */
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgfd;
+		child = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+		if (child >= 0)
+			cgroup_born_in();
+		/*
+		 * Refused (a kernel before 5.7, or the cgroup itself): clone as without one and move
+		 * the child in below, where a cgroup that cannot take it gets its own precise error.
+		 */
+		ca.flags &= ~CLONE_INTO_CGROUP;
+		ca.cgroup = 0;
+		close(cgfd);
+	}
+	if (child < 0)
+		child = (pid_t)syscall(SYS_clone3, &ca, (size_t)CLONE_ARGS_SIZE_VER0);
 	if (child < 0)
 		monitor_fail(errno, "clone");
 	if (child == 0) {

@@ -15,9 +15,9 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 /** corral doctor as a process: the human report, the JSON one, and what changes for nobody. */
 class DoctorCliIT {
-    private static final List<String> TITLES = List.of("User namespaces", "Cgroups", "Subordinate ids", "newuidmap/newgidmap",
-            "Idmapped mounts", "Overlayfs in a user namespace", "Time namespace", "Rootless networking", "Executor build");
-    private static final List<String> NAMES = List.of("user-namespaces", "cgroups", "subordinate-ids", "idmap-helpers",
+    private static final List<String> TITLES = List.of("User namespaces", "Cgroups", "Joining cgroups", "Subordinate ids",
+            "newuidmap/newgidmap", "Idmapped mounts", "Overlayfs in a user namespace", "Time namespace", "Rootless networking", "Executor build");
+    private static final List<String> NAMES = List.of("user-namespaces", "cgroups", "cgroup-moves", "subordinate-ids", "idmap-helpers",
             "idmapped-mounts", "overlayfs", "time-namespace", "network-helpers", "executor");
 
     private static JsonNode check(JsonNode report, String name) {

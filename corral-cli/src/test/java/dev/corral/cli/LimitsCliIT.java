@@ -125,6 +125,31 @@ class LimitsCliIT {
         assertThat(r.out()).containsPattern("(?m)^\\d+:pids:/$");
     }
 
+    /**
+     * On cgroup v2 the jail is created in its cgroup by clone3 (CLONE_INTO_CGROUP) rather than
+     * moved in after: the plan says so, the jail's processes are there from the start (its cgroup
+     * namespace's root is its cgroup, its accounting counts them), and the cgroup is gone after.
+     */
+    @Test
+    void onCgroupV2TheJailIsCreatedInItsCgroup() throws Exception {
+        assumeThat(ROOT).isTrue();
+        Path unified = Files.exists(Path.of("/sys/fs/cgroup/unified/cgroup.procs")) ? Path.of("/sys/fs/cgroup/unified")
+                : Path.of("/sys/fs/cgroup");
+        assumeThat(Files.exists(unified.resolve("cgroup.subtree_control"))).as("a cgroup2 mount").isTrue();
+        List<String> v2 = List.of("env", "CORRAL_CGROUP=v2");
+        Cli.Result plan = Cli.runAs(v2, "run", "--dry-run", "--", "true");
+        assertThat(plan.status()).isZero();
+        assertThat(plan.out()).contains("create cgroup " + unified + "/corral-")
+                .contains("create the jail in its cgroup (clone3 with CLONE_INTO_CGROUP").doesNotContain("move it into its cgroup");
+        Cli.Result r = Cli.runAs(v2, "run", "--stats", "--", "cat", "/proc/self/cgroup");
+        assertThat(r.err()).containsPattern("cgroup driver +v2").containsPattern("pids peak|cpu time");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).contains("0::/\n");
+        try (var left = Files.list(unified)) {
+            assertThat(left.map(Path::getFileName).map(Path::toString).filter(n -> n.startsWith("corral-"))).isEmpty();
+        }
+    }
+
     @Test
     void aNormalUserGetsAccountingFromADelegatedV2Cgroup() throws Exception {
         assumeThat(ROOT).as("sets up the delegation as root").isTrue();

@@ -30,6 +30,7 @@ public final class Doctor {
         return List.of(
                 NamespaceChecks.userNamespaces(caller),
                 CgroupCheck.check(caller),
+                CgroupMoveCheck.check(),
                 IdChecks.subordinateIds(caller),
                 IdChecks.helpers(caller),
                 MountChecks.idmapped(caller),

@@ -46,7 +46,10 @@ public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan
                     + " first, then creates "
                     + (namespaceNames.isEmpty() ? "no new namespace" : String.join(", ", namespaceNames)) + " itself");
         }
-        if (cgroup != null) {
+        if (cgroup != null && cgroup.version() == dev.corral.cgroup.CgroupVersion.V2) {
+            out.add("create the jail in its cgroup (clone3 with CLONE_INTO_CGROUP, else moved in before anything runs;"
+                    + " at the end the executor kills whatever is left there and removes the cgroup)");
+        } else if (cgroup != null) {
             out.add("move it into its cgroup (the executor writes cgroup.procs before anything runs in the jail;"
                     + " at the end it kills whatever is left there and removes the cgroup)");
         }

@@ -53,7 +53,7 @@ class DoctorTest {
     @Test
     void everyCheckIsThereInOrderAndSaysWhatToChangeWhenNotOk() {
         List<HostCheck> list = new Doctor(caller).checks();
-        assertThat(list).extracting(HostCheck::name).containsExactly("user-namespaces", "cgroups", "subordinate-ids",
+        assertThat(list).extracting(HostCheck::name).containsExactly("user-namespaces", "cgroups", "cgroup-moves", "subordinate-ids",
                 "idmap-helpers", "idmapped-mounts", "overlayfs", "time-namespace", "network-helpers", "executor");
         for (HostCheck c : list) {
             assertThat(c.finding()).as(c.name()).isNotBlank().doesNotContain("\n");
@@ -170,7 +170,7 @@ class DoctorTest {
         JsonNode json = new ObjectMapper().readTree(report.toJson());
         assertThat(json.get("uid").asLong()).isEqualTo(caller.uid());
         assertThat(json.get("kernel").asText()).isEqualTo(read("/proc/sys/kernel/osrelease"));
-        assertThat(json.get("checks")).hasSize(9);
+        assertThat(json.get("checks")).hasSize(10);
         for (JsonNode c : json.get("checks")) {
             assertThat(c.get("status").asText()).isIn("ok", "warn", "missing");
             assertThat(c.fieldNames()).toIterable().containsExactly("name", "title", "status", "finding", "fix", "facts");

@@ -11,7 +11,10 @@ public enum AppState {
     /** Stopped on request, or exited under a policy that does not restart it. */
     STOPPED;
 
+    /** The name /status shows, made once: a thousand applications ask for it on every request. */
+    private final String word = name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+
     public String word() {
-        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        return word;
     }
 }
