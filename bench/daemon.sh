@@ -13,7 +13,10 @@
 # processes (corral-monitor, corral-init, the apps) and none of its cgroups is left.
 # Usage: [N=1000] [RESPAWNS=20] bench/daemon.sh    (or bench/daemon.sh N). Run as root: as another
 # user the jails get no cgroups. DAEMON_JVM_OPTS="..." adds JVM options to the daemon only (through
-# JAVA_TOOL_OPTIONS), to try heap settings. Results also go to bench/results/daemon-<date>.txt.
+# JAVA_TOOL_OPTIONS), to try heap settings. FAVORDYNMODS=1 (root, a cgroup2 mount needed) remounts
+# the host's cgroup2 with favordynmods for the run and puts its options back after: on cgroup v1 a
+# jail's move into its cgroups then no longer waits for an RCU grace period (see `corral doctor`,
+# "Joining cgroups"). Results also go to bench/results/daemon-<date>.txt.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 . scripts/jdk.sh
@@ -23,6 +26,23 @@ RESPAWNS=${RESPAWNS:-20}
 [ "$(id -u)" = 0 ] || echo "daemon.sh: not root: the jails run without cgroups of their own" >&2
 
 ./corral --version >/dev/null # builds if needed
+
+cgroup2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1 || true)
+favor_restore=""
+if [ "${FAVORDYNMODS:-0}" = 1 ]; then
+  [ -n "$cgroup2" ] || { echo "daemon.sh: FAVORDYNMODS=1 needs a cgroup2 mount" >&2; exit 1; }
+  if ! findmnt -n -o OPTIONS "$cgroup2" | tr , '\n' | grep -qx favordynmods; then
+    favor_restore=$(findmnt -n -o OPTIONS "$cgroup2")
+    mount -o remount,favordynmods "$cgroup2"
+  fi
+fi
+restore_favor() {
+  # --options-mode ignore: exactly the options it had, not those merged with the current ones
+  [ -z "$favor_restore" ] || mount --options-mode ignore -o "remount,$favor_restore" "$cgroup2"
+}
+trap restore_favor EXIT # until the daemon's cleanup, which ends with it, takes over
+favordynmods=$(findmnt -n -t cgroup,cgroup2 -o TARGET,OPTIONS | awk '$2 ~ /(^|,)favordynmods(,|$)/ {print $1; exit}')
+echo "daemon.sh: cgroup favordynmods: ${favordynmods:-off}" >&2
 mkdir -p bench/results
 out=bench/results/daemon-$(date +%Y%m%d-%H%M%S).txt
 tmp=$(mktemp -d /tmp/corral-daemon-bench.XXXXXX)
@@ -98,6 +118,7 @@ cleanup() {
     tail -n 40 "$tmp/daemon.err" >&2
   fi
   rm -rf "$tmp"
+  restore_favor
   exit "$rc"
 }
 trap cleanup EXIT
@@ -112,3 +133,4 @@ done
 DAEMON_JVM_OPTS=${DAEMON_JVM_OPTS:-} "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
   -cp corral-cli/target/corral.jar bench/DaemonBench.java "$tmp/control.sock" "$daemon" "$N" "$RESPAWNS" "$tmp/seen" >"$tmp/table"
 tee "$out" <"$tmp/table"
+echo "cgroup favordynmods: ${favordynmods:-off} (FAVORDYNMODS=${FAVORDYNMODS:-0})" | tee -a "$out"

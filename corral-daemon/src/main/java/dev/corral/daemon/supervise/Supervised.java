@@ -27,6 +27,8 @@ final class Supervised {
     private final java.util.function.Function<AppDefinition, java.util.List<dev.corral.ListeningSocket>> sockets;
 
     private AppDefinition def;
+    /** The application's name, which a reload never changes (read by status() without the lock). */
+    private final String name;
     private JailedProcess jail;
     private AppState state = AppState.STOPPED;
     private Instant startedAt;
@@ -37,6 +39,16 @@ final class Supervised {
     private ScheduledFuture<?> pending;
     /** The jail's accounting as last sampled by the supervisor. */
     private volatile dev.corral.cgroup.CgroupStats usage;
+    /**
+     * What /status shows, published under the lock at every change and read without it: a status
+     * request must not wait for a start that holds the lock (a spawn, ~10 ms), nor /status for
+     * the one application of a thousand that is starting.
+     */
+    private volatile Shown shown = new Shown(AppState.STOPPED, null, 0, null, null, null, null);
+
+    private record Shown(AppState state, JailedProcess jail, int restarts, Integer lastExit, Instant lastExitAt,
+                         Instant startedAt, String lastError) {}
+
     /** Bumped for every jail started, so a late exit of a replaced jail is recognised and ignored. */
     private long generation;
 
@@ -48,6 +60,7 @@ final class Supervised {
                java.util.function.Function<AppDefinition, java.util.List<dev.corral.ListeningSocket>> sockets,
                java.nio.file.Path runDir) {
         this.def = def;
+        this.name = def.name();
         this.runDir = runDir;
         this.sockets = sockets;
         this.launcher = launcher;
@@ -70,6 +83,7 @@ final class Supervised {
     /** Starts a jail now; on failure, handles it as an exit. Caller holds the lock. */
     private void launch() {
         state = AppState.STARTING;
+        publish();
         closeSetns();
         long gen = ++generation;
         try {
@@ -80,6 +94,7 @@ final class Supervised {
             state = AppState.RUNNING;
             lastError = null;
             openSetns(p);
+            publish();
             p.onExit().thenRun(() -> exited(gen, p));
         } catch (SpecException | JailSetupException | IOException | RuntimeException e) {
             jail = null;
@@ -114,8 +129,10 @@ final class Supervised {
             if (gen != generation || jail != p) return; // a replaced or stopped jail
             closeSetns();
             jail = null;
-            if (state == AppState.STOPPING || state == AppState.STOPPED) return;
-            afterExit(p.exitValue(), Duration.between(startedAt, Instant.now()));
+            if (state != AppState.STOPPING && state != AppState.STOPPED) {
+                afterExit(p.exitValue(), Duration.between(startedAt, Instant.now()));
+            }
+            publish();
         }
     }
 
@@ -126,10 +143,12 @@ final class Supervised {
         RestartPolicy policy = def.restart();
         if (policy == RestartPolicy.NEVER || policy == RestartPolicy.ON_FAILURE && status == 0) {
             state = AppState.STOPPED;
+            publish();
             return;
         }
         Duration delay = backoff.after(ran);
         state = backoff.crashLooping() ? AppState.CRASH_LOOP : AppState.BACKOFF;
+        publish();
         long gen = generation;
         pending = timers.schedule(() -> {
             synchronized (Supervised.this) {
@@ -153,10 +172,12 @@ final class Supervised {
             p = jail;
             jail = null;
             state = p == null ? AppState.STOPPED : AppState.STOPPING;
+            publish();
         }
         if (p != null) terminate(p, grace);
         synchronized (this) {
             if (state == AppState.STOPPING) state = AppState.STOPPED;
+            publish();
         }
     }
 
@@ -243,16 +264,17 @@ final class Supervised {
      *             the whole /status of a thousand applications cannot afford five thousand reads
      */
     AppStatus status(boolean live) {
-        JailedProcess p;
-        AppStatus s;
-        synchronized (this) {
-            p = jail;
-            s = new AppStatus(def.name(), state, p == null ? null : p.jailPid(), restarts, lastExit, lastExitAt,
-                    state == AppState.RUNNING && startedAt != null ? Duration.between(startedAt, Instant.now()) : null,
-                    lastError, null, log.path().toString());
-        }
+        Shown now = shown;
+        JailedProcess p = now.jail();
         var u = p == null ? null : live ? p.stats().orElse(null) : usage;
-        return new AppStatus(s.name(), s.state(), s.pid(), s.restarts(), s.lastExit(), s.lastExitAt(), s.uptime(),
-                s.lastError(), u, s.log());
+        return new AppStatus(name, now.state(), p == null ? null : p.jailPid(), now.restarts(), now.lastExit(),
+                now.lastExitAt(), now.state() == AppState.RUNNING && now.startedAt() != null
+                        ? Duration.between(now.startedAt(), Instant.now()) : null,
+                now.lastError(), u, log.path().toString());
+    }
+
+    /** Makes the fields /status shows visible to {@link #status(boolean)}. Lock held. */
+    private void publish() {
+        shown = new Shown(state, jail, restarts, lastExit, lastExitAt, startedAt, lastError);
     }
 }
