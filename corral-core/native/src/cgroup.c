@@ -21,8 +21,11 @@
 
 struct cgroup_dir {
 	const char *dir;
-	/* join: 0 no, 1 moved in after clone, 2 created in it by clone3 (CLONE_INTO_CGROUP, v2) */
-	int join, remove, idx;
+	/*
+	 * join: the jail's own cgroup (else one to remove only); into: clone3 may create the jail in
+	 * it (CLONE_INTO_CGROUP, v2); born: it did, so it is not moved in after clone.
+	 */
+	int join, into, born, remove, idx;
 	const char *kill; /* none | kill | freeze | signal */
 };
 
@@ -37,14 +40,14 @@ int cgroup_collect(const struct plan *plan)
 			continue;
 		if (ndirs == MAX_CGROUPS || s->argv[0][0] != '/')
 			return -1;
-		int join = strcmp(s->argv[1], "2") == 0 ? 2 : strcmp(s->argv[1], "1") == 0;
-		if (join == 2) {
+		int into = strcmp(s->argv[1], "2") == 0;
+		if (into) {
 			for (int k = 0; k < ndirs; k++)
-				if (dirs[k].join == 2)
+				if (dirs[k].into)
 					return -1; /* a process is born in one cgroup */
 		}
 		dirs[ndirs++] = (struct cgroup_dir){
-			.dir = s->argv[0], .join = join,
+			.dir = s->argv[0], .join = into || strcmp(s->argv[1], "1") == 0, .into = into,
 			.kill = s->argv[2], .remove = strcmp(s->argv[3], "1") == 0, .idx = (int)i,
 		};
 	}
@@ -98,13 +101,13 @@ static ssize_t get(const char *dir, const char *file, char *buf, size_t size)
 }
 
 /*
- * The cgroup the jail is to be created in (join 2), opened for clone3's CLONE_INTO_CGROUP: its
+ * The cgroup the jail is to be created in ("2" in the plan), opened for clone3's CLONE_INTO_CGROUP: its
  * descriptor, -1 if there is none, or -2 with *failed_idx and errno set if it cannot be opened.
  */
 int cgroup_birth_open(int *failed_idx)
 {
 	for (int i = 0; i < ndirs; i++) {
-		if (dirs[i].join != 2)
+		if (!dirs[i].into)
 			continue;
 		int fd = open(dirs[i].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
@@ -120,8 +123,8 @@ int cgroup_birth_open(int *failed_idx)
 void cgroup_born_in(void)
 {
 	for (int i = 0; i < ndirs; i++)
-		if (dirs[i].join == 2)
-			dirs[i].join = 0;
+		if (dirs[i].into)
+			dirs[i].born = 1;
 }
 
 /* Moves the jail's first process into every cgroup it was not created in; 0 or an errno. */
@@ -130,7 +133,7 @@ int cgroup_join(pid_t pid, int *failed_idx)
 	char value[32];
 	snprintf(value, sizeof value, "%d", (int)pid);
 	for (int i = 0; i < ndirs; i++) {
-		if (!dirs[i].join)
+		if (!dirs[i].join || dirs[i].born)
 			continue;
 		int err = put(dirs[i].dir, "cgroup.procs", value);
 		if (err) {

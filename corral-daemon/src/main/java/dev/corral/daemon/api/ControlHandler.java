@@ -82,14 +82,14 @@ final class ControlHandler extends Handler.Abstract {
             if (!method.equals("GET")) return notAllowed(response, callback);
             // Compact: at a thousand applications the indentation alone is a third of the bytes.
             List<AppStatus> all = supervisor.status();
-            return stream(response, callback, false, g -> StatusJson.writeAll(g, all));
+            return jsonAnswer(response, callback, false, g -> StatusJson.writeAll(g, all));
         }
         if ((m = APP_STATUS.matcher(path)).matches()) {
             // One application, as NGINX Unit's /status/applications/NAME: its entry of /status,
             // at the cost of one application rather than all of them.
             if (!method.equals("GET")) return notAllowed(response, callback);
             String name = m.group(1);
-            return supervisor.status(name).<Boolean>map(s -> stream(response, callback, true, g -> StatusJson.write(g, s)))
+            return supervisor.status(name).<Boolean>map(s -> jsonAnswer(response, callback, true, g -> StatusJson.write(g, s)))
                     .orElseGet(() -> reply(response, callback, 404, error("no application \"" + name + "\"")));
         }
         if ((m = CONTROL.matcher(path)).matches()) {
@@ -168,7 +168,7 @@ final class ControlHandler extends Handler.Abstract {
      * streamed in the generator's 8 kB pieces, each a blocking write through Jetty, a thousand
      * applications' /status spent as long sending as rendering.
      */
-    private static boolean stream(Response response, Callback callback, boolean pretty, JsonBody body) {
+    private static boolean jsonAnswer(Response response, Callback callback, boolean pretty, JsonBody body) {
         ByteBuffer out;
         try {
             ExposedBytes bytes = new ExposedBytes(lastAnswerSize);
