@@ -1,6 +1,7 @@
 package dev.corral.plan;
 
 import dev.corral.cgroup.CgroupPlan;
+import dev.corral.cgroup.CgroupVersion;
 import dev.corral.spec.Namespace;
 
 import java.util.ArrayList;
@@ -46,7 +47,7 @@ public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan
                     + " first, then creates "
                     + (namespaceNames.isEmpty() ? "no new namespace" : String.join(", ", namespaceNames)) + " itself");
         }
-        if (cgroup != null && cgroup.version() == dev.corral.cgroup.CgroupVersion.V2) {
+        if (cgroup != null && cgroup.version() == CgroupVersion.V2) {
             out.add("create the jail in its cgroup (clone3 with CLONE_INTO_CGROUP, else moved in before anything runs;"
                     + " at the end the executor kills whatever is left there and removes the cgroup)");
         } else if (cgroup != null) {

@@ -1,7 +1,6 @@
 package dev.corral.cli.rootfs;
 
 import dev.corral.cli.ExitCodes;
-import dev.corral.rootfs.LayerStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -29,12 +28,8 @@ final class RootfsImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String why = LayerStore.nameProblem(name);
-        if (why != null) {
-            System.err.println("corral: NAME " + why);
-            return ExitCodes.USAGE;
-        }
-        Path target = state.store().base(name);
+        Path target = state.base(name);
+        if (target == null) return ExitCodes.USAGE;
         try {
             RootfsImporter.Result r = RootfsImporter.importBase(source.toAbsolutePath(), target);
             System.out.println(r.base());

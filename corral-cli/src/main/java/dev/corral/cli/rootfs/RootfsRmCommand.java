@@ -2,7 +2,6 @@ package dev.corral.cli.rootfs;
 
 import dev.corral.cli.ExitCodes;
 import dev.corral.rootfs.FileTrees;
-import dev.corral.rootfs.LayerStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -23,12 +22,8 @@ final class RootfsRmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String why = LayerStore.nameProblem(name);
-        if (why != null) {
-            System.err.println("corral: NAME " + why);
-            return ExitCodes.USAGE;
-        }
-        Path base = state.store().base(name);
+        Path base = state.base(name);
+        if (base == null) return ExitCodes.USAGE;
         if (!Files.isDirectory(base)) {
             System.err.println("corral: no base named " + name + " in " + base.getParent());
             return ExitCodes.USAGE;

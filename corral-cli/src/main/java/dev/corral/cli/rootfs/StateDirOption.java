@@ -14,4 +14,14 @@ final class StateDirOption {
     LayerStore store() {
         return stateDir == null ? LayerStore.forCaller() : new LayerStore(stateDir);
     }
+
+    /** The base called {@code name} in the store; null after saying why it cannot be a base's name. */
+    Path base(String name) {
+        String why = LayerStore.nameProblem(name);
+        if (why != null) {
+            System.err.println("corral: NAME " + why);
+            return null;
+        }
+        return store().base(name);
+    }
 }

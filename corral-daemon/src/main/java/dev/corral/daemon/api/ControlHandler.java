@@ -82,14 +82,15 @@ final class ControlHandler extends Handler.Abstract {
             if (!method.equals("GET")) return notAllowed(response, callback);
             // Compact: at a thousand applications the indentation alone is a third of the bytes.
             List<AppStatus> all = supervisor.status();
-            return jsonAnswer(response, callback, false, g -> StatusJson.writeAll(g, all));
+            return jsonAnswer(response, callback, false, all.size() * StatusJson.ENTRY_BYTES, g -> StatusJson.writeAll(g, all));
         }
         if ((m = APP_STATUS.matcher(path)).matches()) {
             // One application, as NGINX Unit's /status/applications/NAME: its entry of /status,
             // at the cost of one application rather than all of them.
             if (!method.equals("GET")) return notAllowed(response, callback);
             String name = m.group(1);
-            return supervisor.status(name).<Boolean>map(s -> jsonAnswer(response, callback, true, g -> StatusJson.write(g, s)))
+            return supervisor.status(name)
+                    .<Boolean>map(s -> jsonAnswer(response, callback, true, 2 * StatusJson.ENTRY_BYTES, g -> StatusJson.write(g, s)))
                     .orElseGet(() -> reply(response, callback, 404, error("no application \"" + name + "\"")));
         }
         if ((m = CONTROL.matcher(path)).matches()) {
@@ -168,17 +169,16 @@ final class ControlHandler extends Handler.Abstract {
      * streamed in the generator's 8 kB pieces, each a blocking write through Jetty, a thousand
      * applications' /status spent as long sending as rendering.
      */
-    private static boolean jsonAnswer(Response response, Callback callback, boolean pretty, JsonBody body) {
+    private static boolean jsonAnswer(Response response, Callback callback, boolean pretty, int expectedBytes, JsonBody body) {
         ByteBuffer out;
         try {
-            ExposedBytes bytes = new ExposedBytes(lastAnswerSize);
+            ExposedBytes bytes = new ExposedBytes(expectedBytes);
             try (JsonGenerator g = JSON.getFactory().createGenerator(bytes)) {
                 if (pretty) g.useDefaultPrettyPrinter();
                 body.writeTo(g);
                 g.writeRaw('\n');
             }
             out = bytes.asBuffer();
-            lastAnswerSize = out.remaining();
         } catch (IOException e) {
             callback.failed(e);
             return true;
@@ -190,13 +190,10 @@ final class ControlHandler extends Handler.Abstract {
         return true;
     }
 
-    /** The size of the last answer: the next is most likely about as long (/status, again). */
-    private static volatile int lastAnswerSize;
-
     /** The bytes written, without the copy {@code toByteArray()} makes. */
     private static final class ExposedBytes extends java.io.ByteArrayOutputStream {
         ExposedBytes(int expected) {
-            super(Math.max(8192, expected + expected / 8));
+            super(Math.max(1024, expected));
         }
 
         ByteBuffer asBuffer() {
