@@ -141,15 +141,27 @@ class LimitsCliIT {
         assertThat(plan.status()).isZero();
         assertThat(plan.out()).contains("create cgroup " + unified + "/corral-")
                 .contains("create the jail in its cgroup (clone3 with CLONE_INTO_CGROUP").doesNotContain("move it into its cgroup");
-        // A path of its own: other tests may have jails of their own on the same hierarchy right now.
-        String path = "corral-test-born-in-" + ProcessHandle.current().pid();
-        Cli.Result r = Cli.runAs(v2, "run", "--stats", "--cgroup-path", path, "--", "sh", "-c",
-                "cat /proc/self/cgroup; (sleep 1000 &)");
+        Cli.Result r = Cli.runAs(v2, "run", "--stats", "--", "cat", "/proc/self/cgroup");
         assertThat(r.err()).containsPattern("cgroup driver +v2").containsPattern("cpu time");
         assertThat(r.status()).isZero();
         assertThat(r.out()).contains("0::/\n");
-        // The orphan went with the jail's cgroup, which is gone.
-        assertThat(unified.resolve(path)).doesNotExist();
+        // With the host's pid namespace an orphan outlives the jail's first process: only the
+        // cgroup's kill at the end takes it, and then the cgroup can go. A path of its own, as
+        // other tests may have jails on the same hierarchy right now.
+        String path = "corral-test-born-in-" + ProcessHandle.current().pid();
+        String marker = "1000." + ProcessHandle.current().pid();
+        try {
+            Cli.Result orphan = Cli.runAs(v2, "run", "--share-pid", "--cgroup-path", path, "--", "sh", "-c",
+                    "(sleep " + marker + " &)");
+            assertThat(orphan.status()).as(orphan.err()).isZero();
+            assertThat(withArgument(marker).map(ProcessHandle::pid)).as("the orphan").isEmpty();
+            assertThat(unified.resolve(path)).doesNotExist();
+        } finally {
+            // A failure must not leave the orphan and its cgroup on the machine.
+            withArgument(marker).forEach(ProcessHandle::destroyForcibly);
+            for (int i = 0; i < 50 && withArgument(marker).findAny().isPresent(); i++) Thread.sleep(20);
+            Files.deleteIfExists(unified.resolve(path));
+        }
     }
 
     @Test
@@ -163,6 +175,10 @@ class LimitsCliIT {
         assertThat(r.err()).containsPattern("cgroup driver +v2").containsPattern("cpu time +0\\.\\d+ s");
         assertThat(r.status()).isZero();
         assertThat(r.out()).contains("0::/\n");
+    }
+
+    private static java.util.stream.Stream<ProcessHandle> withArgument(String argument) {
+        return ProcessHandle.allProcesses().filter(h -> h.info().arguments().map(a -> List.of(a).contains(argument)).orElse(false));
     }
 
     /**
