@@ -136,9 +136,13 @@ class JailCgroupTest {
         p.getOutputStream().close();
         assertThat(new BufferedReader(new InputStreamReader(p.getInputStream())).readLine()).isEqualTo("started");
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).isZero();
-        assertThat(processesWith(marker)).as("the orphaned sleep is gone").isEmpty();
-        assertThat(dirsOf(p)).allSatisfy(d -> assertThat(d).doesNotExist());
+        try {
+            assertThat(p.exitValue()).isZero();
+            assertThat(processesWith(marker)).as("the orphaned sleep is gone").isEmpty();
+            assertThat(dirsOf(p)).allSatisfy(d -> assertThat(d).doesNotExist());
+        } finally {
+            removeLeftovers(marker, dirsOf(p));
+        }
     }
 
     @Test
@@ -190,12 +194,16 @@ class JailCgroupTest {
         p.getOutputStream().close();
         p.waitFor();
         JailCgroup cg = p.cgroup().orElseThrow();
-        System.out.println("JailCgroupTest: v2 interface at " + cg.dirs() + ": " + p.stats().orElseThrow());
-        assertThat(cg.version().label()).isEqualTo("v2");
-        assertThat(p.exitValue()).isZero();
-        assertThat(p.stats().orElseThrow().cpuUsec()).isPositive();
-        assertThat(processesWith(marker)).as("cgroup.kill took the orphan").isEmpty();
-        assertThat(cg.dirs().getFirst()).doesNotExist();
+        try {
+            System.out.println("JailCgroupTest: v2 interface at " + cg.dirs() + ": " + p.stats().orElseThrow());
+            assertThat(cg.version().label()).isEqualTo("v2");
+            assertThat(p.exitValue()).isZero();
+            assertThat(p.stats().orElseThrow().cpuUsec()).isPositive();
+            assertThat(processesWith(marker)).as("cgroup.kill took the orphan").isEmpty();
+            assertThat(cg.dirs().getFirst()).doesNotExist();
+        } finally {
+            removeLeftovers(marker, cg.dirs());
+        }
         // A limit whose controller v2 does not offer here is refused, not dropped.
         if (!v2.hierarchies().getFirst().has("pids")) {
             try {
@@ -239,6 +247,13 @@ class JailCgroupTest {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** After a failed check: the orphan and its cgroup must not stay on the machine. */
+    static void removeLeftovers(String marker, List<Path> cgroupDirs) throws IOException, InterruptedException {
+        for (long pid : processesWith(marker)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        for (int i = 0; i < 50 && !processesWith(marker).isEmpty(); i++) Thread.sleep(20);
+        for (Path d : cgroupDirs) Files.deleteIfExists(d);
     }
 
     static List<Long> processesWith(String marker) throws IOException {
