@@ -86,6 +86,8 @@ enum op {
 	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
 	OP_ENTER_ROOT = 35,   /* (): chroot to ROOT_FD, then cwd to CWD_FD; both closed */
 	OP_JOIN_CGROUP = 36,  /* (dir): move this process into cgroup dir (writes 0 to its cgroup.procs) */
+	OP_ID_MAPS = 37,      /* monitor only: (file, content)...: written to /proc/CHILD/file once the
+	                         jail is ready, after which the monitor says "go" without Java */
 	OP_OVERLAY = 40,      /* (slot, lower slot, upper slot, work slot, options, attrs): overlayfs from descriptors */
 	OP_LAYER_DIR = 41,    /* (host dir, mode, uid, gid): make it (if missing), owned so */
 	OP_REMOVE_TREE = 42,  /* (host path): remove it and everything under it, no symlink followed */
@@ -123,7 +125,7 @@ int report_keep_above(int lowest);
 ssize_t write_all(int fd, const void *buf, size_t len);
 
 /* steps.c */
-__attribute__((noreturn)) void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd);
+__attribute__((noreturn)) void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, int exit_fd);
 
 /* harden.c */
 int harden_step(const struct step *s, int idx);
@@ -167,6 +169,6 @@ void enter_root_step(int idx);
 void join_cgroup_step(const struct step *s, int idx);
 
 /* init.c: `name` is what ps shows (corral-init as PID 1, corral-relay outside the jail's pid namespace) */
-__attribute__((noreturn)) void run_init(pid_t app, int idx, const char *name);
+__attribute__((noreturn)) void run_init(pid_t app, int idx, const char *name, int exit_fd);
 
 #endif

@@ -3,6 +3,10 @@
  * application, and exits with the application's status (n, or 128+signal).
  * The same loop serves as the relay that stays outside a pid (or time) namespace
  * the jail entered after clone: such a namespace takes only the children.
+ *
+ * The status is also written to the monitor's exit pipe before init exits, so the
+ * caller learns it without waiting for the kernel to tear the namespaces down (as
+ * bubblewrap's init reports through its event fd).
  */
 #include "exec.h"
 
@@ -18,16 +22,39 @@
 #define SYS_close_range 436
 #endif
 
-void run_init(pid_t app, int idx, const char *name)
+static __attribute__((noreturn)) void report_exit(int exit_fd, int code)
+{
+	/*
+	 * As PID 1, end the rest of the jail first: once the status is out, nothing of it
+	 * runs on (SIGKILL is final; the kernel finishes the job when init exits).
+	 */
+	if (getpid() == 1)
+		kill(-1, SIGKILL);
+	if (exit_fd >= 0) {
+		ssize_t n;
+		do
+			n = write(exit_fd, &code, sizeof code);
+		while (n < 0 && errno == EINTR);
+	}
+	_exit(code);
+}
+
+void run_init(pid_t app, int idx, const char *name, int exit_fd)
 {
 	/* Named so that ps says what it is. */
 	prctl(PR_SET_NAME, name, 0, 0, 0);
 	confine_init();
 	/*
-	 * Init keeps no descriptors: the application's streams must end when it does,
-	 * and sockets passed to it are the application's alone.
+	 * Init keeps no descriptor but its exit pipe: the application's streams must end
+	 * when it does, and sockets passed to it are the application's alone.
 	 */
-	syscall(SYS_close_range, 0, ~0U, 0);
+	if (exit_fd >= 0) {
+		if (exit_fd > 0)
+			syscall(SYS_close_range, 0, (unsigned)exit_fd - 1, 0);
+		syscall(SYS_close_range, (unsigned)exit_fd + 1, ~0U, 0);
+	} else {
+		syscall(SYS_close_range, 0, ~0U, 0);
+	}
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
@@ -53,9 +80,9 @@ void run_init(pid_t app, int idx, const char *name)
 			if (pid != app)
 				continue;
 			if (WIFEXITED(status))
-				_exit(WEXITSTATUS(status));
+				report_exit(exit_fd, WEXITSTATUS(status));
 			if (WIFSIGNALED(status))
-				_exit(128 + WTERMSIG(status));
+				report_exit(exit_fd, 128 + WTERMSIG(status));
 		}
 	}
 }

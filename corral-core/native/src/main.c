@@ -70,6 +70,67 @@ static void await_release(void)
 	}
 }
 
+/*
+ * The OP_ID_MAPS step, if the plan has one (-1 if not: Java writes the maps itself, through
+ * newuidmap/newgidmap, and says "go"). Its arguments come in pairs, file and content.
+ */
+static int id_maps_step(const struct plan *plan, const char **why)
+{
+	int found = -1;
+	for (size_t i = 0; i < plan->nsteps; i++) {
+		if (plan->steps[i].op != OP_ID_MAPS)
+			continue;
+		if (found >= 0 || plan->steps[i].argc % 2)
+			return *why = "plan: bad id map step", -2;
+		for (int a = 0; a < plan->steps[i].argc; a += 2) {
+			const char *f = plan->steps[i].argv[a];
+			if (strcmp(f, "setgroups") && strcmp(f, "gid_map") && strcmp(f, "uid_map"))
+				return *why = "plan: bad id map file", -2;
+		}
+		found = (int)i;
+	}
+	return found;
+}
+
+/* Writes the maps to /proc/CHILD/, each in one write(2) as the kernel wants; 0 or an errno (reported). */
+static int id_maps_write(const struct step *s, int idx, pid_t child)
+{
+	for (int a = 0; a < s->argc; a += 2) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)child, s->argv[a]);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		size_t len = strlen(s->argv[a + 1]);
+		if (fd < 0 || write(fd, s->argv[a + 1], len) != (ssize_t)len) {
+			int err = errno;
+			if (fd >= 0)
+				close(fd);
+			event("ERR %d %d %s", idx, err, path);
+			return err;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * The id maps are written: idmapped mounts take them now (OP_IDMAP), then the jail goes on.
+ * Closes the go pipe; says whether the jail heard it (it may be gone already).
+ */
+static int say_go(const struct plan *plan, pid_t child, int idmaps, int cgroups, int go_fd)
+{
+	int idx = -1, err = idmaps > 0 ? idmap_apply(plan, child, &idx) : 0;
+	if (err) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		if (cgroups > 0)
+			cgroup_remove_all();
+		_exit(125);
+	}
+	int told = write_all(go_fd, "G", 1) == 1;
+	close(go_fd);
+	return told;
+}
+
 static int status_code(int status)
 {
 	if (WIFEXITED(status))
@@ -92,6 +153,15 @@ int main(int argc, char **argv)
 	syscall(SYS_close_range, EVENT_FD + 1, PASS_FD_BASE - 1, 0);
 	syscall(SYS_close_range, CWD_FD + 1, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Every signal waits for the signalfd below, even while the plan is awaited: a spare
+	 * executor (spawned ahead of need) may wait long, and the death signal also comes when
+	 * the thread that spawned it ends, which must not kill it (see the loop below).
+	 */
+	sigset_t mask;
+	sigfillset(&mask);
+	sigdelset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	pid_t caller = getppid();
 	/*
 	 * Not SIGKILL: when Java dies the monitor still has to kill the jail and
@@ -101,12 +171,14 @@ int main(int argc, char **argv)
 	prctl(PR_SET_PDEATHSIG, PARENT_DEATH_SIGNAL);
 	if (getppid() != caller)
 		return 125; /* the caller died before the death signal was armed */
-	prctl(PR_SET_NAME, "corral-monitor", 0, 0, 0);
+	/* Until its plan comes, an executor is only a spare (as ps shows). */
+	prctl(PR_SET_NAME, "corral-spare", 0, 0, 0);
 
 	struct plan plan;
 	const char *why = NULL;
 	if (plan_read(PLAN_FD, &plan, &why) < 0)
 		monitor_fail(EINVAL, why);
+	prctl(PR_SET_NAME, "corral-monitor", 0, 0, 0);
 	int passed = passed_fds_check(&plan, &why);
 	if (passed < 0)
 		monitor_fail(-passed, why);
@@ -122,17 +194,21 @@ int main(int argc, char **argv)
 	int cgroups = cgroup_collect(&plan);
 	if (cgroups < 0)
 		monitor_fail(EINVAL, "plan: bad cgroup list");
+	int maps = id_maps_step(&plan, &why);
+	if (maps < -1)
+		monitor_fail(EINVAL, why);
 	/* Orphans of a jail that shares our pid namespace come back to us to be reaped. */
 	if (cgroups > 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		monitor_fail(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 
-	sigset_t mask;
-	sigfillset(&mask);
-	sigdelset(&mask, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	int go[2], st[2], ready[2];
-	if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
+	/*
+	 * go: "the maps are written"; st: a failure report (end-of-file: exec succeeded);
+	 * ready: the namespaces exist; ex: the application's status from the jail's init.
+	 */
+	int go[2], st[2], ready[2], ex[2];
+	if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0
+	    || pipe2(ex, O_CLOEXEC) < 0)
 		monitor_fail(errno, "set up pipes");
 
 	int cg_idx = -1;
@@ -170,12 +246,14 @@ int main(int argc, char **argv)
 		close(go[1]);
 		close(st[0]);
 		close(ready[0]);
+		close(ex[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		run_child(&plan, go[0], ready[1], st[1]);
+		run_child(&plan, go[0], ready[1], st[1], ex[1]);
 	}
 	close(go[0]);
 	close(st[1]);
 	close(ready[1]);
+	close(ex[1]);
 	passed_fds_close(passed);
 	if (joined > 0)
 		joined_fds_close();
@@ -202,28 +280,44 @@ int main(int argc, char **argv)
 	}
 	/*
 	 * The child reports ready once it has joined and created its namespaces (a new
-	 * user namespace may come after joins); only then can Java write its id maps. If
-	 * it fails first, there is no PID to report: its error and exit follow below.
+	 * user namespace may come after joins); only then can its id maps be written: by us
+	 * (OP_ID_MAPS), or by Java through newuidmap/newgidmap, which then says 'G'. If it
+	 * fails first, there is no PID to report: its error and exit follow below.
 	 */
 	char r = 0;
 	ssize_t rn;
 	do
 		rn = read(ready[0], &r, 1);
 	while (rn < 0 && errno == EINTR);
-	if (rn == 1 && r == 'R')
-		event("PID %d", child);
+	int ready_ok = rn == 1 && r == 'R';
 	close(ready[0]);
+	if (ready_ok && maps >= 0 && id_maps_write(&plan.steps[maps], maps, child)) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		if (cgroups > 0)
+			cgroup_remove_all();
+		_exit(125);
+	}
+	int go_told = 0, go_sent = 0;
+	if (ready_ok)
+		event("PID %d", child);
+	/* We wrote the maps (or there are none): no need to wait for Java. */
+	if (ready_ok && maps >= 0) {
+		go_sent = say_go(&plan, child, idmaps, cgroups, go[1]);
+		go_told = 1;
+	}
 
 	char report[4096];
 	size_t rlen = 0;
-	int failed = 0, go_sent = 0, status_open = 1, plan_open = 1, java_gone = 0;
+	int failed = 0, status_open = 1, plan_open = 1, java_gone = 0, exit_open = 1, exit_told = 0;
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = plan_open ? PLAN_FD : -1, .events = POLLIN },
 			{ .fd = status_open ? st[0] : -1, .events = POLLIN },
+			{ .fd = exit_open ? ex[0] : -1, .events = POLLIN },
 		};
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			kill(child, SIGKILL);
@@ -245,21 +339,45 @@ int main(int argc, char **argv)
 				}
 			}
 		}
+		if (p[3].revents) {
+			/*
+			 * The jail's init has reaped the application and is about to exit. Without a
+			 * cgroup nothing of ours waits on the teardown, so the status is told now; with
+			 * one, the cgroup is emptied and its accounting read only once init is reaped.
+			 * A failure report always comes first (the application wrote it before it
+			 * exited), so one that has not been read yet is read now.
+			 */
+			int code = -1;
+			ssize_t n;
+			do
+				n = read(ex[0], &code, sizeof code);
+			while (n < 0 && errno == EINTR);
+			exit_open = 0;
+			close(ex[0]);
+			if (n == sizeof code && cgroups == 0 && status_open) {
+				ssize_t r;
+				while ((r = read(st[0], report + rlen, sizeof report - 1 - rlen)) > 0)
+					rlen += (size_t)r, failed = 1;
+				status_open = 0;
+				close(st[0]);
+				if (rlen) {
+					report[rlen] = '\0';
+					event("%s", strtok(report, "\n"));
+				} else if (go_sent) {
+					event("OK");
+				}
+			}
+			if (n == sizeof code && cgroups == 0 && !status_open && !failed && go_sent) {
+				event("EXIT %d", code);
+				exit_told = 1;
+			}
+		}
 		if (p[1].revents) {
 			char c = 0;
 			ssize_t n = read(PLAN_FD, &c, 1);
-			if (n == 1 && c == 'G' && !go_sent) {
-				/* The id maps are written: idmapped mounts can take them, before the jail goes on. */
-				int idx = -1, err = idmaps > 0 ? idmap_apply(&plan, child, &idx) : 0;
-				if (err) {
-					kill(child, SIGKILL);
-					waitpid(child, NULL, 0);
-					if (cgroups > 0)
-						cgroup_remove_all();
-					_exit(125);
-				}
-				go_sent = write_all(go[1], "G", 1) == 1;
-				close(go[1]);
+			if (n == 1 && c == 'G' && maps < 0 && !go_told) {
+				go_sent = say_go(&plan, child, idmaps, cgroups, go[1]);
+				go_told = 1;
 			} else if (n <= 0 || c != 'G') {
 				/* Java is gone or gave up: the jail must not outlive it. */
 				kill(child, SIGKILL);
@@ -302,6 +420,8 @@ int main(int argc, char **argv)
 						}
 					}
 					int code = status_code(status);
+					if (exit_told)
+						_exit(code);
 					if (cgroups > 0)
 						cgroup_kill_all();
 					event("EXIT %d", code);

@@ -148,21 +148,21 @@ static void rearm_death_signal(int idx)
  * Forks; the parent stays behind and runs `name` (init's loop: forwards signals, reaps,
  * exits with the child's status); the child continues the plan.
  */
-static void fork_keeper(int idx, int status_fd, pid_t *parent, const char *name)
+static void fork_keeper(int idx, int status_fd, int exit_fd, pid_t *parent, const char *name)
 {
 	pid_t app = fork();
 	if (app < 0)
 		fail_step(idx, errno, "fork");
 	if (app > 0) {
 		close(status_fd);
-		run_init(app, idx, name);
+		run_init(app, idx, name, exit_fd);
 	}
 	*parent = getppid(); /* 0 when the parent is outside this pid namespace */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
 }
 
-void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd)
+void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, int exit_fd)
 {
 	report_init(status_fd);
 	pid_t parent = getppid();
@@ -188,11 +188,11 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd)
 			lo_up(idx);
 			break;
 		case OP_FORK_INIT:
-			fork_keeper(idx, status_fd, &parent, "corral-init");
+			fork_keeper(idx, status_fd, exit_fd, &parent, "corral-init");
 			break;
 		case OP_FORK_RELAY:
 			/* A pid or time namespace entered after clone takes only the children. */
-			fork_keeper(idx, status_fd, &parent, "corral-relay");
+			fork_keeper(idx, status_fd, exit_fd, &parent, "corral-relay");
 			break;
 		case OP_SETNS:
 			setns_step(s, idx);
@@ -242,6 +242,7 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd)
 		}
 		case OP_CGROUP:
 		case OP_IDMAP:
+		case OP_ID_MAPS:
 			break; /* the monitor's business */
 		case OP_PASS_FDS:
 			pass_fds_step(s, idx);

@@ -17,6 +17,13 @@ import java.util.Optional;
  * namespaces and has a pid or time namespace enters it after clone, which takes only children:
  * its first process is then a relay outside, the parent of the PID 1 (or, for a joined pid
  * namespace, of the program).
+ *
+ * <p>When the wait ends: a jail with a tiny init (the default) and no cgroup of its own is over
+ * for {@link #waitFor()} once init has reaped the program, killed whatever else ran in the jail
+ * and reported the status, as bubblewrap's is; the kernel's teardown of the namespaces, and the
+ * monitor's exit, follow a moment later. A jail with a cgroup is waited for until its processes
+ * are gone, its final accounting read ({@link #stats()}) and the cgroup removed; one that gives
+ * back an id range or a temporary overlay layer, until that is done.
  */
 public abstract class JailedProcess extends Process {
     protected JailedProcess() {}

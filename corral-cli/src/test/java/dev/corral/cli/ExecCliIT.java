@@ -69,6 +69,14 @@ class ExecCliIT {
      * files under a non-dumpable process's /proc entry (not the directory itself) belong to root,
      * not to its uid (nobody here), which is how the test sees it from outside.
      */
+    private static String link(java.nio.file.Path fd) {
+        try {
+            return java.nio.file.Files.readSymbolicLink(fd).toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void theRelayIsNotDumpableAndHoldsNothingAndTheCommandOnlyStdio() throws Exception {
         try (RunningJail jail = RunningJail.start(Cli.NOBODY, List.of("--seccomp", "unconfined"), "true")) {
@@ -89,14 +97,15 @@ class ExecCliIT {
                 assertThat(java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/" + command.pid() + "/environ"), "unix:uid"))
                         .as("the command, dumpable again after exec, as nobody").isEqualTo(65534);
                 try (var open = java.nio.file.Files.list(relayProc.resolve("fd"))) {
-                    // Only its own signalfd, made after it closed everything it had.
-                    assertThat(open.map(fd -> {
-                        try {
-                            return java.nio.file.Files.readSymbolicLink(fd).toString();
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    }).toList()).as("the relay's descriptors").containsExactly("anon_inode:[signalfd]");
+                    // Only its own signalfd, made after it closed everything it had, and the pipe on
+                    // which it tells the monitor the command's status (the monitor holds its other end).
+                    List<String> relayFds = open.map(ExecCliIT::link).toList();
+                    assertThat(relayFds).as("the relay's descriptors").hasSize(2).contains("anon_inode:[signalfd]");
+                    String pipe = relayFds.stream().filter(l -> !l.equals("anon_inode:[signalfd]")).findFirst().orElseThrow();
+                    assertThat(pipe).as("the relay's descriptors").startsWith("pipe:");
+                    try (var monitorFds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + monitor.pid() + "/fd"))) {
+                        assertThat(monitorFds.map(ExecCliIT::link).toList()).as("the monitor's descriptors").contains(pipe);
+                    }
                 }
                 assertThat(java.nio.file.Files.readString(relayProc.resolve("status")))
                         .contains("NoNewPrivs:\t1").containsPattern("CapEff:\t0+20\n");

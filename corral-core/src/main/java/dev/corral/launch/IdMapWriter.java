@@ -2,49 +2,45 @@ package dev.corral.launch;
 
 import dev.corral.JailSetupException;
 import dev.corral.plan.IdMapPlan;
+import dev.corral.plan.Op;
+import dev.corral.plan.Step;
 import dev.corral.spec.IdMapping;
 
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Writes a cloned jail's uid/gid maps: directly, or through newuidmap/newgidmap. */
+/**
+ * How a cloned jail's uid/gid maps get written. Direct maps go into the plan for the monitor
+ * (OP_ID_MAPS), which writes them the moment the jail's namespaces exist and lets it go on at
+ * once; maps that need newuidmap/newgidmap (a normal user's subordinate ids) are written here,
+ * by running the helpers, after which Java says "go".
+ */
 final class IdMapWriter {
     private IdMapWriter() {}
 
-    static void write(IdMapPlan maps, long pid) throws JailSetupException {
-        if (maps.useHelpers()) {
-            helper("newgidmap", pid, maps.gid());
-            helper("newuidmap", pid, maps.uid());
-            return;
-        }
-        if (maps.denySetgroups()) writeFile(pid, "setgroups", "deny");
-        writeFile(pid, "gid_map", lines(maps.gid()));
-        writeFile(pid, "uid_map", lines(maps.uid()));
+    /** The monitor's step for {@code maps} (null: no user namespace, nothing to write). */
+    static Step monitorStep(IdMapPlan maps) {
+        if (maps == null) return new Step(Op.ID_MAPS, List.of(), "no id maps to write: go on");
+        if (maps.useHelpers()) throw new IllegalArgumentException("maps for newuidmap/newgidmap are Java's to write");
+        List<String> files = new ArrayList<>();
+        // setgroups first: the kernel takes an unprivileged gid_map only once it is denied.
+        if (maps.denySetgroups()) files.addAll(List.of("setgroups", "deny"));
+        files.addAll(List.of("gid_map", lines(maps.gid()), "uid_map", lines(maps.uid())));
+        return new Step(Op.ID_MAPS, files, "write the jail's id maps");
+    }
+
+    /** Runs newgidmap and newuidmap for the jail {@code pid}. */
+    static void writeWithHelpers(IdMapPlan maps, long pid) throws JailSetupException {
+        helper("newgidmap", pid, maps.gid());
+        helper("newuidmap", pid, maps.uid());
     }
 
     private static String lines(List<IdMapping> map) {
         StringBuilder sb = new StringBuilder();
         for (IdMapping m : map) sb.append(m.mapLine()).append('\n');
         return sb.toString();
-    }
-
-    /** The kernel takes a map in a single write(2). */
-    private static void writeFile(long pid, String name, String content) throws JailSetupException {
-        String path = "/proc/" + pid + "/" + name;
-        try (FileOutputStream out = new FileOutputStream(path)) {
-            out.write(content.getBytes(StandardCharsets.US_ASCII));
-        } catch (IOException e) {
-            throw new JailSetupException("write " + path + ": " + reason(e), 0, 125);
-        }
-    }
-
-    private static String reason(IOException e) {
-        String m = e.getMessage();
-        int paren = m == null ? -1 : m.lastIndexOf('(');
-        return paren >= 0 ? m.substring(paren + 1, m.length() - 1) : String.valueOf(m);
     }
 
     private static void helper(String tool, long pid, List<IdMapping> map) throws JailSetupException {

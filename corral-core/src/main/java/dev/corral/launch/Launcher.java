@@ -4,7 +4,10 @@ import dev.corral.JailBuilder.StdioMode;
 import dev.corral.JailSetupException;
 import dev.corral.JailedProcess;
 import dev.corral.OutputSink;
+import dev.corral.launch.SpareExecutor.Spawned;
+import dev.corral.launch.SpareExecutor.Streams;
 import dev.corral.plan.HostView;
+import dev.corral.plan.IdMapPlan;
 import dev.corral.cgroup.CgroupVersion;
 import dev.corral.cgroup.JailCgroup;
 import dev.corral.plan.LaunchPlan;
@@ -59,18 +62,29 @@ public final class Launcher {
 
     private final HostView host;
     private final Executor executor;
+    private final SpareExecutor spare = new SpareExecutor(streams -> spawnSpare(streams));
 
     public Launcher(HostView host) {
         this.host = host;
         this.executor = Executor.load();
     }
 
+    /** The executor spawned ahead of the next start (tests look at it). */
+    SpareExecutor spare() {
+        return spare;
+    }
+
     public static Launcher shared() {
         return Holder.SHARED;
     }
 
+    /** Whether the running kernel has time namespaces (5.6 and later); it cannot change under us. */
     public static boolean kernelHasTimeNamespace() {
-        return Files.exists(Path.of("/proc/self/ns/time"));
+        return TimeNamespace.PRESENT;
+    }
+
+    private static final class TimeNamespace {
+        static final boolean PRESENT = Files.exists(Path.of("/proc/self/ns/time"));
     }
 
     /**
@@ -106,7 +120,7 @@ public final class Launcher {
 
     private JailedProcess start(JailSpec spec, StdioMode stdio, OutputSink sink)
             throws SpecException, JailSetupException, IOException {
-        if (!allocates(spec)) return startPlaced(spec, stdio, sink);
+        if (!allocates(spec)) return startPlaced(spec, stdio, sink, false);
         AutoIdRange auto = spec.autoIds();
         RangeAllocator allocator = auto.allocatorOrDefault();
         RangeAllocator.Lease lease = null;
@@ -122,7 +136,7 @@ public final class Launcher {
             throw new SpecException(spec.labels().of("autoIds"), e.getMessage());
         }
         try {
-            JailedProcess p = startPlaced(withRange(spec, range), stdio, sink);
+            JailedProcess p = startPlaced(withRange(spec, range), stdio, sink, lease != null);
             if (lease != null) ((MonitoredJail) p).whenGone(lease::close);
             return p;
         } catch (SpecException | JailSetupException | IOException | RuntimeException e) {
@@ -134,9 +148,9 @@ public final class Launcher {
     /**
      * Plans and starts a spec whose ids are known: an overlay's layer is placed and its
      * directories made for the jail's root first; a layer for this run only is removed when the
-     * jail ends (or fails to start).
+     * jail ends (or fails to start). {@code leased}: an id range goes back when the jail is gone.
      */
-    private JailedProcess startPlaced(JailSpec spec, StdioMode stdio, OutputSink sink)
+    private JailedProcess startPlaced(JailSpec spec, StdioMode stdio, OutputSink sink, boolean leased)
             throws SpecException, JailSetupException, IOException {
         OverlayLayers.Placement placement = OverlayLayers.place(spec, false);
         LaunchPlan plan = new Planner(host).plan(placement.spec());
@@ -148,7 +162,7 @@ public final class Launcher {
         }
         try {
             OverlayLayers.prepare(placement, plan, host, this);
-            JailedProcess p = start(plan, stdio, sink);
+            JailedProcess p = start(plan, stdio, sink, leased || temporary != null);
             if (temporary != null) ((MonitoredJail) p).whenGone(() -> removeQuietly(temporary));
             return p;
         } catch (JailSetupException | IOException | RuntimeException e) {
@@ -184,13 +198,15 @@ public final class Launcher {
     }
 
     public JailedProcess start(LaunchPlan plan, StdioMode stdio) throws JailSetupException, IOException {
-        return start(plan, stdio, (OutputSink) null);
+        return start(plan, stdio, (OutputSink) null, false);
     }
 
-    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink) throws JailSetupException, IOException {
+    /** {@code waitsForTeardown}: work waits on the jail's end (see MonitoredJail), so waitFor() does too. */
+    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink, boolean waitsForTeardown)
+            throws JailSetupException, IOException {
         JailCgroup cgroup = plan.cgroup() == null ? null : JailCgroup.create(plan.cgroup());
         try {
-            return start(plan, stdio, sink, cgroup);
+            return start(plan, stdio, sink, cgroup, null, waitsForTeardown);
         } catch (JailSetupException | IOException | RuntimeException e) {
             // The monitor removes the cgroup once it has run; if it never did, it is ours to remove.
             if (cgroup != null) cgroup.removeQuietly();
@@ -198,10 +214,17 @@ public final class Launcher {
         }
     }
 
-    /** The plan's steps, then one per cgroup directory for the monitor. */
-    private static List<Step> stepsFor(LaunchPlan plan, JailCgroup cgroup) {
-        if (cgroup == null) return plan.steps();
+    /**
+     * The plan's steps, then the monitor's: the id maps it writes (unless newuidmap/newgidmap
+     * must, which Java runs), and one step per cgroup directory.
+     */
+    static List<Step> stepsFor(LaunchPlan plan, JailCgroup cgroup) {
+        IdMapPlan maps = plan.idMaps();
+        boolean helpers = maps != null && maps.useHelpers();
+        if (cgroup == null && helpers) return plan.steps();
         List<Step> all = new ArrayList<>(plan.steps());
+        if (!helpers) all.add(IdMapWriter.monitorStep(maps));
+        if (cgroup == null) return all;
         // cgroup v2 has one hierarchy, and clone3 can create the jail in it (CLONE_INTO_CGROUP): no
         // migration, which waits for an RCU grace period (7-13 ms measured on an idle host).
         boolean bornIn = cgroup.version() == CgroupVersion.V2;
@@ -228,16 +251,43 @@ public final class Launcher {
     /** Starts a plan that joins a running jail (see {@link dev.corral.JoinBuilder}) with its descriptors. */
     public JailedProcess start(LaunchPlan plan, StdioMode stdio, Opened opened) throws JailSetupException, IOException {
         if (plan.cgroup() != null) throw new IllegalArgumentException("a joining plan has no cgroup of its own");
-        return start(plan, stdio, null, null, opened);
+        return start(plan, stdio, null, null, opened, false);
     }
 
-    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink, JailCgroup cgroup)
+    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink, JailCgroup cgroup, Opened opened,
+                                boolean waitsForTeardown)
             throws JailSetupException, IOException {
-        return start(plan, stdio, sink, cgroup, null);
+        Streams streams = sink != null ? Streams.SINK : stdio == StdioMode.PIPE ? Streams.PIPE : Streams.INHERIT;
+        // A plan that hands the executor nothing of its own can take the one spawned ahead of it.
+        boolean plain = opened == null && plan.passedFds().isEmpty() && plan.joins().isEmpty();
+        Spawned executor = plain ? spare.take(streams) : null;
+        MonitoredJail jail;
+        try {
+            if (executor == null) executor = spawn(streams, plan, opened);
+            if (sink != null) {
+                int out = executor.stdout();
+                // The loop's from now on, even if the start fails.
+                executor = new Spawned(streams, executor.pid(), executor.control(), executor.events(), -1, -1, -1);
+                watchOutput(out, sink);
+            }
+            List<Step> steps = stepsFor(plan, cgroup);
+            jail = new MonitoredJail(executor.pid(), plan, steps, cgroup, waitsForTeardown, executor.control(),
+                    executor.events(), executor.stdin(), executor.stdout(), executor.stderr());
+            executor = null; // the jail object's now
+            jail.begin(PlanEncoder.encode(plan.cloneFlags(), steps));
+            return jail;
+        } catch (NativeException e) {
+            throw new JailSetupException("cannot start the executor: " + e.getMessage(), e.errno(), 125);
+        } finally {
+            if (executor != null) executor.discard();
+        }
     }
 
-    private JailedProcess start(LaunchPlan plan, StdioMode stdio, OutputSink sink, JailCgroup cgroup, Opened opened)
-            throws JailSetupException, IOException {
+    /**
+     * Spawns an executor with its pipes, and what the plan hands it: passed sockets, namespaces
+     * to join, a running jail's root and cwd. Returns the parent's ends.
+     */
+    private Spawned spawn(Streams streams, LaunchPlan plan, Opened opened) throws JailSetupException, NativeException {
         List<Integer> parentEnds = new ArrayList<>();
         List<Integer> childEnds = new ArrayList<>();
         try {
@@ -246,32 +296,37 @@ public final class Launcher {
             int[] from;
             int[] to;
             int[] in = null, out = null, err = null;
-            if (sink != null) {
-                // One pipe for stdout and stderr, so the sink sees them in the order written.
-                in = pipe(childEnds, parentEnds, true);
-                out = pipe(childEnds, parentEnds, false);
-                handOver(parentEnds, in[1]);
-                Libc.close(in[1]); // the program reads end-of-file
-                handOver(parentEnds, out[0]);
-                watchOutput(out[0], sink); // the loop's from now on, even if the start fails
-                from = new int[] {in[0], out[1], out[1], ctl[0], events[1]};
-                to = new int[] {0, 1, 2, PLAN_FD, EVENT_FD};
-            } else if (stdio == StdioMode.PIPE) {
-                in = pipe(childEnds, parentEnds, true);
-                out = pipe(childEnds, parentEnds, false);
-                err = pipe(childEnds, parentEnds, false);
-                from = new int[] {in[0], out[1], err[1], ctl[0], events[1]};
-                to = new int[] {0, 1, 2, PLAN_FD, EVENT_FD};
-            } else {
-                from = new int[] {ctl[0], events[1]};
-                to = new int[] {PLAN_FD, EVENT_FD};
+            switch (streams) {
+                case SINK -> {
+                    // One pipe for stdout and stderr, so the sink sees them in the order written.
+                    in = pipe(childEnds, parentEnds, true);
+                    out = pipe(childEnds, parentEnds, false);
+                    handOver(parentEnds, in[1]);
+                    Libc.close(in[1]); // the program reads end-of-file
+                    from = new int[] {in[0], out[1], out[1], ctl[0], events[1]};
+                    to = new int[] {0, 1, 2, PLAN_FD, EVENT_FD};
+                }
+                case PIPE -> {
+                    in = pipe(childEnds, parentEnds, true);
+                    out = pipe(childEnds, parentEnds, false);
+                    err = pipe(childEnds, parentEnds, false);
+                    from = new int[] {in[0], out[1], err[1], ctl[0], events[1]};
+                    to = new int[] {0, 1, 2, PLAN_FD, EVENT_FD};
+                }
+                case INHERIT -> {
+                    from = new int[] {ctl[0], events[1]};
+                    to = new int[] {PLAN_FD, EVENT_FD};
+                }
+                default -> throw new IllegalArgumentException(streams.toString());
             }
-            int[] passed = passedFds(plan, childEnds);
-            from = concat(from, passed);
-            to = concat(to, IntStream.range(0, passed.length).map(i -> PASS_FD_BASE + i).toArray());
-            int[] joined = opened == null ? joinedFds(plan, childEnds) : copies(opened.namespaces(), childEnds);
-            from = concat(from, joined);
-            to = concat(to, IntStream.range(0, joined.length).map(i -> JOIN_FD_BASE + i).toArray());
+            if (plan != null) {
+                int[] passed = passedFds(plan, childEnds);
+                from = concat(from, passed);
+                to = concat(to, IntStream.range(0, passed.length).map(i -> PASS_FD_BASE + i).toArray());
+                int[] joined = opened == null ? joinedFds(plan, childEnds) : copies(opened.namespaces(), childEnds);
+                from = concat(from, joined);
+                to = concat(to, IntStream.range(0, joined.length).map(i -> JOIN_FD_BASE + i).toArray());
+            }
             if (opened != null) {
                 // Without a cwd of its own the process starts at the root: both slots are always filled,
                 // so nothing the caller happened to inherit at CWD_FD can stand in for one.
@@ -280,23 +335,20 @@ public final class Launcher {
                 to = concat(to, new int[] {ROOT_FD, CWD_FD});
             }
             int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
-            closeAll(childEnds);
-            List<Step> steps = stepsFor(plan, cgroup);
-            MonitoredJail jail = sink != null
-                    ? new MonitoredJail(pid, plan, steps, cgroup, ctl[1], events[0], -1, -1, -1)
-                    : new MonitoredJail(pid, plan, steps, cgroup, ctl[1], events[0],
-                            in == null ? -1 : in[1], out == null ? -1 : out[0], err == null ? -1 : err[0]);
-            parentEnds.clear(); // owned by the jail object now
-            jail.begin(PlanEncoder.encode(plan.cloneFlags(), steps));
-            return jail;
-        } catch (NativeException e) {
+            parentEnds.clear(); // the caller's now
+            return new Spawned(streams, pid, ctl[1], events[0], streams == Streams.PIPE ? in[1] : -1,
+                    out == null ? -1 : out[0], err == null ? -1 : err[0]);
+        } finally {
             closeAll(childEnds);
             closeAll(parentEnds);
-            throw new JailSetupException("cannot start the executor: " + e.getMessage(), e.errno(), 125);
+        }
+    }
+
+    private Spawned spawnSpare(Streams streams) throws NativeException {
+        try {
+            return spawn(streams, null, null);
         } catch (JailSetupException e) {
-            closeAll(childEnds);
-            closeAll(parentEnds);
-            throw e;
+            throw new IllegalStateException("an executor without a plan has nothing to check", e);
         }
     }
 

@@ -57,10 +57,15 @@ public final class LocalHost implements HostView {
 
     @Override
     public PathKind kind(String path) {
-        Path p = Path.of(path);
-        if (Files.isDirectory(p)) return PathKind.DIRECTORY;
-        if (Files.isRegularFile(p)) return PathKind.FILE;
-        return Files.exists(p) ? PathKind.OTHER : PathKind.MISSING;
+        // One stat (a default jail asks this for each of its /dev nodes at every start).
+        java.nio.file.attribute.BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(Path.of(path), java.nio.file.attribute.BasicFileAttributes.class);
+        } catch (IOException | SecurityException e) {
+            return PathKind.MISSING; // as Files.exists has it: not known to exist
+        }
+        if (a.isDirectory()) return PathKind.DIRECTORY;
+        return a.isRegularFile() ? PathKind.FILE : PathKind.OTHER;
     }
 
     @Override

@@ -53,13 +53,25 @@ final class MonitoredJail extends JailedProcess {
     /** Run once the jail is gone, before waitFor() returns (the launcher gives back an id range). */
     private final List<Runnable> whenGone = new java.util.ArrayList<>();
     private boolean gone;
+    /**
+     * Whether the program's status, as the jail's init reports it, ends the wait. Then the
+     * kernel's teardown of the namespaces goes on after waitFor() returns (as it does after
+     * bubblewrap's); a jail with a cgroup or with work for {@link #whenGone} is waited for whole.
+     */
+    private final boolean endsAtReport;
+    private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
 
-    MonitoredJail(int monitorPid, LaunchPlan plan, List<Step> steps, JailCgroup cgroup, int controlFd, int eventFd,
-                  int stdinFd, int stdoutFd, int stderrFd) throws IOException {
+    /**
+     * {@code waitsForTeardown}: something must run once the jail is gone (see {@link #whenGone}),
+     * and it must have run before {@link #waitFor()} returns.
+     */
+    MonitoredJail(int monitorPid, LaunchPlan plan, List<Step> steps, JailCgroup cgroup, boolean waitsForTeardown,
+                  int controlFd, int eventFd, int stdinFd, int stdoutFd, int stderrFd) throws IOException {
         this.monitorPid = monitorPid;
         this.plan = plan;
         this.steps = List.copyOf(steps);
         this.cgroup = cgroup;
+        this.endsAtReport = cgroup == null && !waitsForTeardown;
         this.control = output(controlFd);
         this.events = new EventLines(eventFd);
         this.stdin = stdinFd < 0 ? OutputStream.nullOutputStream() : output(stdinFd);
@@ -87,7 +99,7 @@ final class MonitoredJail extends JailedProcess {
         }
     }
 
-    /** Sends the plan, writes the id maps on request, says "go", and waits for exec. */
+    /** Sends the plan, runs the id map helpers if the plan needs them (then says "go"), and waits for exec. */
     void begin(byte[] encodedPlan) throws JailSetupException, IOException {
         try {
             control.write(encodedPlan);
@@ -96,18 +108,19 @@ final class MonitoredJail extends JailedProcess {
             while ((line = events.readLine()) != null) {
                 if (line.startsWith("PID ")) {
                     jailPid = Long.parseLong(line.substring(4).trim());
-                    if (plan.idMaps() != null) {
+                    // Unless the maps need newuidmap/newgidmap, the monitor has written them and gone on.
+                    if (plan.idMaps() != null && plan.idMaps().useHelpers()) {
                         try {
-                            IdMapWriter.write(plan.idMaps(), jailPid);
+                            IdMapWriter.writeWithHelpers(plan.idMaps(), jailPid);
                         } catch (JailSetupException e) {
                             control.write('A');
                             control.flush();
                             drainAndReap();
                             throw e;
                         }
+                        control.write('G');
+                        control.flush();
                     }
-                    control.write('G');
-                    control.flush();
                 } else if (line.startsWith("ERR ")) {
                     JailSetupException failure = failure(line);
                     drainAndReap();
@@ -211,6 +224,7 @@ final class MonitoredJail extends JailedProcess {
                     // a garbled report: the monitor's wait status tells the rest
                 }
                 exitReported();
+                if (endsAtReport && reportedExit >= 0) finish(reportedExit);
             }
         }
     }
@@ -219,7 +233,6 @@ final class MonitoredJail extends JailedProcess {
     private void ended() {
         int code = reportedExit;
         int status = reapQuietly();
-        exitValue = code >= 0 ? code : status;
         if (code < 0 && cgroup != null) {
             // The monitor died without its last word (killed itself): its jail dies by its death
             // signal, and the emptied cgroup is left to us.
@@ -231,8 +244,22 @@ final class MonitoredJail extends JailedProcess {
             // already closed
         }
         runWhenGone();
+        finish(code >= 0 ? code : status);
+    }
+
+    /**
+     * The exit is known: waitFor() returns. Called from the event loop (a reported status) or at
+     * the pipe's end, whichever comes first; the exit future's actions never run on the loop.
+     */
+    private void finish(int value) {
+        if (!finished.compareAndSet(false, true)) return;
+        exitValue = value;
         exited.countDown();
-        exit.complete(this);
+        if (Thread.currentThread().isVirtual()) {
+            exit.complete(this);
+        } else {
+            Thread.ofVirtual().name("corral-jail-exit-" + monitorPid).start(() -> exit.complete(this));
+        }
     }
 
     /** Runs {@code r} once the jail has ended, before {@link #waitFor()} returns; at once if it has. */
