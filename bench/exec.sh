@@ -9,6 +9,8 @@
 #   nsenter            util-linux nsenter --target PID --all -r -w true: every namespace, root
 #                      and cwd; no cgroup, capabilities, no_new_privs or filter
 #   corral exec cold   the CLI, a fresh JVM each time (./corral exec --pid PID -- true), 20 runs
+# "Warm" means JIT-compiled: 1,000 runs come before the measured ones (with 100, C2 was still
+# compiling the start path: exec's median measured 3.8-4.1 ms instead of 2.1-2.6 ms).
 # Both join the program of `corral run -- sleep`, once in the default jail (as root it has a
 # cgroup of its own, which corral exec enters and nsenter does not) and once with --no-cgroup
 # (nothing to enter: the like-for-like comparison). Needs root, hyperfine and nsenter. Results
@@ -50,8 +52,8 @@ stop_jail() { kill "$cli"; wait "$cli" 2>/dev/null || true; cli=; }
 measure() {
   local name=$1; shift
   start_jail "$@"
-  $JAVA -cp "$JAR" bench/WarmExec.java "$program" 100 "$RUNS" each >"$tmp/$name.warm"
-  $JAVA -cp "$JAR" bench/WarmExec.java "$program" 100 "$RUNS" prepared >"$tmp/$name.prepared"
+  $JAVA -cp "$JAR" bench/WarmExec.java "$program" 1000 "$RUNS" each >"$tmp/$name.warm"
+  $JAVA -cp "$JAR" bench/WarmExec.java "$program" 1000 "$RUNS" prepared >"$tmp/$name.prepared"
   hyperfine -N -w 20 -r "$RUNS" --export-json "$tmp/$name.json" \
     -n "nsenter" "nsenter --target $program --all -r -w true" >/dev/null
   if [ "$name" = cgroup ]; then

@@ -19,7 +19,6 @@ import dev.corral.sys.SeccompFilterReader;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -218,9 +217,7 @@ public final class JoinBuilder {
             if (start != facts.startTime()) {
                 throw new JailSetupException("process " + program + " ended while it was being joined", 3, 125);
             }
-            Map<Rlimit.Resource, long[]> own = new EnumMap<>(Rlimit.Resource.class);
-            String limits = new LocalHost().readFile("/proc/self/limits").orElse("");
-            for (Rlimit.Resource r : Rlimit.Resource.values()) own.put(r, LocalHost.rlimitOf(limits, r));
+            Map<Rlimit.Resource, long[]> own = LocalHost.rlimits(new LocalHost().readFile("/proc/self/limits").orElse(""));
             Confinement c = Confinement.of(facts, hardening, own, SeccompFilterReader::filters);
             Map<String, String> env = new LinkedHashMap<>(facts.environment());
             List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES").forEach(env::remove);

@@ -111,9 +111,10 @@ public final class CgroupDetector {
      */
     public static List<String> differingDirs(String theirs) {
         try {
-            List<Mount> mounts = mounts(Files.readString(Path.of("/proc/self/mountinfo")));
             Map<String, String> own = ownCgroups(Files.readString(Path.of("/proc/self/cgroup")));
             Map<String, String> other = ownCgroups(theirs);
+            if (other.equals(own)) return List.of(); // a jail without cgroups of its own: nothing to enter
+            List<Mount> mounts = mounts(Files.readString(Path.of("/proc/self/mountinfo")));
             List<String> out = new ArrayList<>();
             Set<String> seen = new LinkedHashSet<>();
             for (Mount m : mounts) {

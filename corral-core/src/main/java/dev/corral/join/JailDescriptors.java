@@ -47,16 +47,20 @@ public final class JailDescriptors implements AutoCloseable {
         try {
             for (Namespace ns : Namespace.values()) {
                 if (skip.contains(ns)) continue;
-                Path own = Path.of("/proc/self/ns", ns.procName()), theirs = Path.of("/proc", Long.toString(pid), "ns", ns.procName());
-                if (!Files.exists(own, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue; // no such namespace here (time)
+                if (ns == Namespace.TIME && !Launcher.kernelHasTimeNamespace()) continue;
+                Path theirs = Path.of("/proc", Long.toString(pid), "ns", ns.procName());
                 String id;
                 try {
                     id = Files.readSymbolicLink(theirs).toString();
                 } catch (IOException e) {
                     throw new JailSetupException("cannot read " + theirs + ": " + reason(e), 13, 125);
                 }
-                if (id.equals(Files.readSymbolicLink(own).toString())) continue;
-                fds.put(ns, checked(theirs.toString(), ns));
+                if (id.equals(NamespaceFiles.callers(ns.procName()))) continue;
+                int fd = NamespaceFiles.openProcEntry(pid, ns.procName());
+                fds.put(ns, fd);
+                if (NamespaceFiles.type(fd) != ns.cloneFlag()) {
+                    throw new JailSetupException(theirs + " is not a " + ns.displayName() + " namespace", 22, 125);
+                }
             }
             root = NamespaceFiles.openDirectory("/proc/" + pid + "/root");
             try {
@@ -116,7 +120,7 @@ public final class JailDescriptors implements AutoCloseable {
         if (namespaces.containsKey(Namespace.USER)) return;
         String theirs = "/proc/" + pid + "/ns/user";
         try {
-            if (Files.readSymbolicLink(Path.of(theirs)).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user")))) return;
+            if (Files.readSymbolicLink(Path.of(theirs)).toString().equals(NamespaceFiles.callers("user"))) return;
             namespaces.put(Namespace.USER, checked(theirs, Namespace.USER));
         } catch (IOException e) {
             throw new JailSetupException("process " + pid + " has a user namespace of its own, which this process cannot"
@@ -135,20 +139,15 @@ public final class JailDescriptors implements AutoCloseable {
         if (!which.contains(Namespace.USER)) return List.copyOf(which);
         String user;
         try {
-            user = NamespaceFiles.info(namespaces.get(Namespace.USER)).id();
+            user = NamespaceFiles.identity(namespaces.get(Namespace.USER));
         } catch (NativeException e) {
             return List.copyOf(which);
         }
         List<Namespace> before = new ArrayList<>(), after = new ArrayList<>();
         for (Namespace ns : which) {
             if (ns == Namespace.USER) continue;
-            List<String> owners;
-            try {
-                owners = NamespaceFiles.info(namespaces.get(ns)).owners();
-            } catch (NativeException e) {
-                owners = List.of();
-            }
-            (owners.isEmpty() || owners.getFirst().equals(user) ? after : before).add(ns);
+            String owner = NamespaceFiles.owner(namespaces.get(ns));
+            (owner == null || owner.equals(user) ? after : before).add(ns);
         }
         List<Namespace> out = new ArrayList<>(before);
         out.add(Namespace.USER);
@@ -161,8 +160,7 @@ public final class JailDescriptors implements AutoCloseable {
         Integer fd = namespaces.get(ns);
         if (fd == null) return false;
         try {
-            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd))
-                    .equals(Files.readSymbolicLink(Path.of("/proc/self/ns", ns.procName())));
+            return NamespaceFiles.identity(fd).equals(NamespaceFiles.callers(ns.procName()));
         } catch (IOException e) {
             return false;
         }

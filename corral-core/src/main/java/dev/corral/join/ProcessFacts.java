@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,15 +41,13 @@ public record ProcessFacts(long pid, String comm, long startTime, long uid, long
         try {
             String status = Files.readString(dir.resolve("status"));
             Map<String, String> f = new LinkedHashMap<>();
-            for (String line : status.lines().toList()) {
+            for (String line : status.split("\n")) {
                 int colon = line.indexOf(':');
                 if (colon > 0) f.put(line.substring(0, colon), line.substring(colon + 1).trim());
             }
             List<Long> groups = new ArrayList<>();
             for (String g : f.getOrDefault("Groups", "").split("\\s+")) if (!g.isEmpty()) groups.add(Long.parseLong(g));
-            Map<Rlimit.Resource, long[]> limits = new EnumMap<>(Rlimit.Resource.class);
-            String limitsText = Files.readString(dir.resolve("limits"));
-            for (Rlimit.Resource r : Rlimit.Resource.values()) limits.put(r, LocalHost.rlimitOf(limitsText, r));
+            Map<Rlimit.Resource, long[]> limits = LocalHost.rlimits(Files.readString(dir.resolve("limits")));
             String cgroups = Files.readString(dir.resolve("cgroup"));
             return new ProcessFacts(pid, f.getOrDefault("Name", "?"), startTime(pid),
                     effective(f.get("Uid")), effective(f.get("Gid")), groups,
@@ -136,7 +133,7 @@ public record ProcessFacts(long pid, String comm, long startTime, long uid, long
     /** "inside outside count" lines, the outside ids as this process sees them. */
     private static List<long[]> idMap(Path file) throws IOException {
         List<long[]> out = new ArrayList<>();
-        for (String line : Files.readString(file).lines().toList()) {
+        for (String line : Files.readString(file).split("\n")) {
             String[] p = line.trim().split("\\s+");
             if (p.length == 3) out.add(new long[] {Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2])});
         }

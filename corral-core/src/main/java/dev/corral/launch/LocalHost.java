@@ -75,11 +75,22 @@ public final class LocalHost implements HostView {
 
     /** A limit from the text of a /proc/PID/limits file: {soft, hard}, -1 meaning unlimited. */
     public static long[] rlimitOf(String limitsText, dev.corral.spec.Rlimit.Resource resource) {
+        return rlimitOf(limitsText.split("\n"), resource);
+    }
+
+    /** Every limit from the text of a /proc/PID/limits file, split once. */
+    public static Map<dev.corral.spec.Rlimit.Resource, long[]> rlimits(String limitsText) {
+        String[] lines = limitsText.split("\n");
+        Map<dev.corral.spec.Rlimit.Resource, long[]> out = new java.util.EnumMap<>(dev.corral.spec.Rlimit.Resource.class);
+        for (dev.corral.spec.Rlimit.Resource r : dev.corral.spec.Rlimit.Resource.values()) out.put(r, rlimitOf(lines, r));
+        return out;
+    }
+
+    private static long[] rlimitOf(String[] lines, dev.corral.spec.Rlimit.Resource resource) {
         // /proc/PID/limits lists the resources in RLIMIT_* order after a header line.
-        List<String> lines = limitsText.lines().toList();
         int row = resource.number() + 1;
-        if (row >= lines.size() || lines.get(row).length() <= 26) return new long[] {-1, -1};
-        String[] f = lines.get(row).substring(26).trim().split("\\s+");
+        if (row >= lines.length || lines[row].length() <= 26) return new long[] {-1, -1};
+        String[] f = lines[row].substring(26).trim().split("\\s+");
         return new long[] {limitValue(f[0]), limitValue(f.length > 1 ? f[1] : f[0])};
     }
 

@@ -87,6 +87,12 @@ final class SpareExecutor {
         return spare;
     }
 
+    /** The pid of the spare waiting now, or -1. */
+    long readyPid() {
+        Spawned spare = ready.get();
+        return spare == null ? -1 : spare.pid();
+    }
+
     /** Discards the spare waiting now, if any; its pid, or -1. */
     long discardReady() {
         Spawned spare = ready.getAndSet(null);

@@ -135,9 +135,52 @@ public final class NamespaceFiles {
         }
     }
 
-    /** The identity of one of the caller's own namespaces, by its /proc/self/ns name. */
+    /**
+     * The identity of one of the caller's own namespaces, by its /proc/self/ns name; read once:
+     * corral never moves the JVM into another namespace (the executor does the joining), and a
+     * corral exec asks for all of them each time.
+     */
     public static String callers(String procName) throws IOException {
-        return Files.readSymbolicLink(Path.of("/proc/self/ns/" + procName)).toString();
+        String id = OWN.get(procName);
+        if (id != null) return id;
+        id = Files.readSymbolicLink(Path.of("/proc/self/ns/" + procName)).toString();
+        OWN.put(procName, id);
+        return id;
+    }
+
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> OWN = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Opens {@code /proc/PID/ns/NAME} read-only and close-on-exec, for setns. Such an entry is
+     * always a namespace file (procfs makes it so), so it needs none of {@link #open}'s care
+     * about what a path might lead to; its type is still checked by the caller.
+     */
+    public static int openProcEntry(long pid, String procName) throws NativeException {
+        String path = "/proc/" + pid + "/ns/" + procName;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Downcalls.errnoSegment(arena);
+            int fd = (int) OPEN.invokeExact(errno, arena.allocateFrom(path), O_RDONLY | O_NOCTTY | O_NONBLOCK | Libc.O_CLOEXEC, 0);
+            if (fd < 0) throw new NativeException("open " + path, errnoOf(errno));
+            return fd;
+        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** The identity of the user namespace that owns the namespace {@code fd} is, or null if it cannot be seen. */
+    public static String owner(int fd) {
+        int owner = ioctlQuiet(fd, NS_GET_USERNS);
+        if (owner < 0) return null;
+        try {
+            return id(owner);
+        } catch (NativeException e) {
+            return null;
+        } finally {
+            Libc.close(owner);
+        }
+    }
+
+    /** "net:[4026531840]": the identity of an open namespace file. */
+    public static String identity(int fd) throws NativeException {
+        return id(fd);
     }
 
     private static long ioctl(int fd, long request, String what) throws NativeException {

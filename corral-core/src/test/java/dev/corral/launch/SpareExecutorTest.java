@@ -9,25 +9,29 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The executor spawned ahead of the next start: made from the second start on, used once, never mismatched. */
+/**
+ * The executor spawned ahead of the next start: made from the second start on, used once, never
+ * for other streams, never once it has died. Each test has a launcher of its own (other tests'
+ * jails go through the shared one, with spares of its own).
+ */
 class SpareExecutorTest {
     private static final JailSpec TRUE = new JailBuilder().command("true").cgroup(CgroupSpec.Mode.NONE).build();
 
     @Test
     void fromTheSecondStartTheNextStartFindsItsExecutorWaiting() throws Exception {
         Launcher launcher = new Launcher(new LocalHost());
-        Set<Long> before = spares();
         run(launcher, StdioMode.PIPE);
         Thread.sleep(200);
-        assertThat(newSpares(before)).as("a JVM that starts one jail has no spare").isEmpty();
+        assertThat(launcher.spare().readyPid()).as("a JVM that starts one jail has no spare").isEqualTo(-1);
         run(launcher, StdioMode.PIPE);
-        long spare = awaitNewSpare(before);
+        long spare = awaitSpare(launcher, -1);
+        assertThat(comm(spare)).isEqualTo("corral-spare");
+        assertThat(ProcessHandle.of(spare).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
+                .contains(ProcessHandle.current().pid());
 
         // This one waits for its stdin to end, so that its monitor can be looked at.
         JailedProcess third = launcher.start(new JailBuilder().command("sh", "-c", "read x || true")
@@ -35,32 +39,30 @@ class SpareExecutorTest {
         assertThat(third.pid()).as("the third jail's monitor is the spare").isEqualTo(spare);
         assertThat(comm(spare)).isEqualTo("corral-monitor");
         finish(third);
-        long next = awaitNewSpare(Set.of(spare));
-        assertThat(next).isNotEqualTo(spare);
-        // An unused spare is left for the next start; this launcher is dropped, so close it now.
+        long next = awaitSpare(launcher, spare);
         assertThat(dropSpare(launcher)).isEqualTo(next);
     }
 
     @Test
     void aSpareWithOtherStreamsOrOneThatDiedIsNotUsed() throws Exception {
         Launcher launcher = new Launcher(new LocalHost());
-        Set<Long> before = spares();
         run(launcher, StdioMode.INHERIT);
         run(launcher, StdioMode.INHERIT);
-        long inheriting = awaitNewSpare(before);
+        long inheriting = awaitSpare(launcher, -1);
 
         JailedProcess piped = launcher.start(TRUE, StdioMode.PIPE);
         assertThat(piped.pid()).isNotEqualTo(inheriting);
         finish(piped);
         awaitGone(inheriting);
 
-        long pipedSpare = awaitNewSpare(union(before, inheriting));
+        long pipedSpare = awaitSpare(launcher, inheriting);
         ProcessHandle.of(pipedSpare).orElseThrow().destroyForcibly();
-        awaitNotSpare(pipedSpare);
+        awaitZombie(pipedSpare);
         JailedProcess after = launcher.start(TRUE, StdioMode.PIPE);
         assertThat(after.pid()).isNotEqualTo(pipedSpare);
         finish(after);
-        long last = awaitNewSpare(union(union(before, inheriting), pipedSpare));
+        awaitGone(pipedSpare);
+        long last = awaitSpare(launcher, pipedSpare);
         assertThat(dropSpare(launcher)).isEqualTo(last);
     }
 
@@ -76,34 +78,21 @@ class SpareExecutorTest {
         p.getErrorStream().close();
     }
 
+    /** The launcher's spare once it is there and is not {@code old}. */
+    private static long awaitSpare(Launcher launcher, long old) throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            long pid = launcher.spare().readyPid();
+            if (pid > 0 && pid != old) return pid;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no spare executor appeared");
+    }
+
     /** Closes the launcher's spare, if any, and waits until it is gone; its pid, or -1. */
     private static long dropSpare(Launcher launcher) throws Exception {
         long pid = launcher.spare().discardReady();
         if (pid > 0) awaitGone(pid);
         return pid;
-    }
-
-    private static Set<Long> spares() {
-        return ProcessHandle.current().children().map(ProcessHandle::pid)
-                .filter(pid -> comm(pid).equals("corral-spare")).collect(Collectors.toSet());
-    }
-
-    private static Set<Long> newSpares(Set<Long> before) {
-        Set<Long> now = spares();
-        now.removeAll(before);
-        return now;
-    }
-
-    private static long awaitNewSpare(Set<Long> before) throws InterruptedException {
-        for (int i = 0; i < 500; i++) {
-            Set<Long> fresh = newSpares(before);
-            if (!fresh.isEmpty()) {
-                assertThat(fresh).hasSize(1);
-                return fresh.iterator().next();
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no spare executor appeared");
     }
 
     private static void awaitGone(long pid) throws InterruptedException {
@@ -112,22 +101,17 @@ class SpareExecutorTest {
     }
 
     /** Killed, it is a zombie until the launcher finds it dead and reaps it. */
-    private static void awaitNotSpare(long pid) throws InterruptedException {
-        for (int i = 0; i < 500 && comm(pid).equals("corral-spare") && !zombie(pid); i++) Thread.sleep(10);
+    private static void awaitZombie(long pid) throws InterruptedException {
+        for (int i = 0; i < 500 && !zombie(pid); i++) Thread.sleep(10);
+        assertThat(zombie(pid)).as("spare %d killed", pid).isTrue();
     }
 
     private static boolean zombie(long pid) {
         try {
             return Files.readString(Path.of("/proc/" + pid + "/stat")).replaceFirst("^.*\\) ", "").startsWith("Z");
         } catch (java.io.IOException e) {
-            return true;
+            return false;
         }
-    }
-
-    private static Set<Long> union(Set<Long> a, long b) {
-        Set<Long> all = new java.util.HashSet<>(a);
-        all.add(b);
-        return all;
     }
 
     private static String comm(long pid) {
