@@ -140,18 +140,49 @@ static int status_code(int status)
 	return 125;
 }
 
+/*
+ * argv[1], "PASSED,JOINED,ROOTED": how many descriptors Java put at PASS_FD_BASE.. and
+ * JOIN_FD_BASE.., and whether ROOT_FD and CWD_FD are there. 0 or -1 if malformed.
+ */
+static int handed_over(const char *arg, unsigned *passed, unsigned *joined, unsigned *rooted)
+{
+	unsigned v[3] = { 0, 0, 0 };
+	int k = 0;
+	for (const char *c = arg; ; c++) {
+		if (*c >= '0' && *c <= '9' && v[k] < 1000) {
+			v[k] = v[k] * 10 + (unsigned)(*c - '0');
+		} else if (*c == ',' && k < 2 && c > arg && c[-1] != ',') {
+			k++;
+		} else if (*c == '\0' && k == 2 && c > arg && c[-1] != ',') {
+			break;
+		} else {
+			return -1;
+		}
+	}
+	if (v[0] > PASS_FD_MAX || v[1] > JOIN_FD_MAX || v[2] > 1)
+		return -1;
+	*passed = v[0], *joined = v[1], *rooted = v[2];
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 1 || !is_pipe(PLAN_FD) || !is_pipe(EVENT_FD)) {
+	unsigned passed_n, joined_n, rooted_n;
+	if (argc != 2 || handed_over(argv[1], &passed_n, &joined_n, &rooted_n) < 0 || !is_pipe(PLAN_FD)
+	    || !is_pipe(EVENT_FD)) {
 		fprintf(stderr, "corral-exec: internal executor of corral; run 'corral' instead.\n");
 		return 125;
 	}
 	/*
-	 * Only stdio, our two pipes and the ranges of descriptors for the jail (passed, to join,
-	 * a running jail's root and cwd) may live on.
+	 * Only stdio, our two pipes and the descriptors handed over for the jail (passed, to
+	 * join, a running jail's root and cwd) may live on. Whatever else the JVM had open
+	 * without close-on-exec (its FileInputStreams have none: another jail's pipes, say) is
+	 * closed now, not once the plan comes: a spare executor waits for its plan a long time.
 	 */
 	syscall(SYS_close_range, EVENT_FD + 1, PASS_FD_BASE - 1, 0);
-	syscall(SYS_close_range, CWD_FD + 1, ~0U, 0);
+	syscall(SYS_close_range, PASS_FD_BASE + passed_n, JOIN_FD_BASE - 1, 0);
+	syscall(SYS_close_range, JOIN_FD_BASE + joined_n, ROOT_FD - 1, 0);
+	syscall(SYS_close_range, rooted_n ? CWD_FD + 1 : ROOT_FD, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * Every signal waits for the signalfd below, even while the plan is awaited: a spare

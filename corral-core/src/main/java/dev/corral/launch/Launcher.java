@@ -319,11 +319,12 @@ public final class Launcher {
                 }
                 default -> throw new IllegalArgumentException(streams.toString());
             }
+            int[] passed = new int[0], joined = new int[0];
             if (plan != null) {
-                int[] passed = passedFds(plan, childEnds);
+                passed = passedFds(plan, childEnds);
                 from = concat(from, passed);
                 to = concat(to, IntStream.range(0, passed.length).map(i -> PASS_FD_BASE + i).toArray());
-                int[] joined = opened == null ? joinedFds(plan, childEnds) : copies(opened.namespaces(), childEnds);
+                joined = opened == null ? joinedFds(plan, childEnds) : copies(opened.namespaces(), childEnds);
                 from = concat(from, joined);
                 to = concat(to, IntStream.range(0, joined.length).map(i -> JOIN_FD_BASE + i).toArray());
             }
@@ -334,7 +335,11 @@ public final class Launcher {
                 from = concat(from, copies(List.of(opened.root(), cwd), childEnds));
                 to = concat(to, new int[] {ROOT_FD, CWD_FD});
             }
-            int pid = Libc.spawn(executor.path(), List.of("corral-exec"), from, to);
+            // What was handed over, so that the executor closes anything else at once: the JVM's
+            // stream descriptors are not close-on-exec, and another jail's pipe must not stay
+            // open in this executor (least of all in a spare, which waits long).
+            String handedOver = passed.length + "," + joined.length + "," + (opened != null ? 1 : 0);
+            int pid = Libc.spawn(executor.path(), List.of("corral-exec", handedOver), from, to);
             parentEnds.clear(); // the caller's now
             return new Spawned(streams, pid, ctl[1], events[0], streams == Streams.PIPE ? in[1] : -1,
                     out == null ? -1 : out[0], err == null ? -1 : err[0]);

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -64,6 +65,71 @@ class SpareExecutorTest {
         awaitGone(pipedSpare);
         long last = awaitSpare(launcher, pipedSpare);
         assertThat(dropSpare(launcher)).isEqualTo(last);
+    }
+
+    /**
+     * The JVM's stream descriptors are not close-on-exec, so every executor spawned inherits them.
+     * A spare must not keep them while it waits: holding another jail's stdin, it would keep that
+     * jail from ever reading end-of-file (found by CI, in a JVM with many descriptors open).
+     */
+    @Test
+    void aSpareHoldsOnlyItsOwnDescriptors() throws Exception {
+        Launcher launcher = new Launcher(new LocalHost());
+        // The next descriptors opened land from 120 on: inside the executor's ranges for passed
+        // and joined descriptors, which it keeps from the JVM until it knows what was handed over.
+        List<Integer> filler = fillDescriptorsBelow(120);
+        try {
+            run(launcher, StdioMode.PIPE);
+            run(launcher, StdioMode.PIPE);
+            long first = awaitSpare(launcher, -1);
+            JailedProcess reader = launcher.start(new JailBuilder().command("sh", "-c", "read x || true")
+                    .cgroup(CgroupSpec.Mode.NONE).build(), StdioMode.PIPE);
+            long program = ProcessHandle.of(reader.jailPid()).orElseThrow().children().findFirst().orElseThrow().pid();
+            String stdin = link(Path.of("/proc/" + program + "/fd/0"));
+            assertThat(jvmDescriptorsTo(stdin)).as("the JVM's end of the program's stdin, as the test means it")
+                    .anyMatch(fd -> fd >= 100 && fd < 164);
+            // A spare spawned while that end is open in the JVM.
+            long second = awaitSpare(launcher, first);
+            launcher.spare().discardReady();
+            awaitGone(second);
+            run(launcher, StdioMode.PIPE);
+            long spare = awaitSpare(launcher, second);
+            try (var fds = Files.list(Path.of("/proc/" + spare + "/fd"))) {
+                assertThat(fds.map(fd -> Integer.parseInt(fd.getFileName().toString())).toList())
+                        .as("the spare's descriptors: stdio, plan and event pipes").containsExactlyInAnyOrder(0, 1, 2, 3, 4);
+            }
+            finish(reader);
+            assertThat(dropSpare(launcher)).isEqualTo(spare);
+        } finally {
+            filler.forEach(dev.corral.sys.Libc::close);
+        }
+    }
+
+    private static List<Integer> fillDescriptorsBelow(int limit) throws Exception {
+        List<Integer> held = new java.util.ArrayList<>();
+        for (boolean below = true; below; ) {
+            int[] p = dev.corral.sys.Libc.pipe();
+            below = p[0] < limit && p[1] < limit;
+            for (int fd : p) {
+                if (fd < limit) held.add(fd);
+                else dev.corral.sys.Libc.close(fd);
+            }
+        }
+        return held;
+    }
+
+    private static List<Integer> jvmDescriptorsTo(String target) throws Exception {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> link(fd).equals(target)).map(fd -> Integer.parseInt(fd.getFileName().toString())).toList();
+        }
+    }
+
+    private static String link(Path p) {
+        try {
+            return Files.readSymbolicLink(p).toString();
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     private static void run(Launcher launcher, StdioMode stdio) throws Exception {
