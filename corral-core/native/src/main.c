@@ -373,10 +373,11 @@ int main(int argc, char **argv)
 		if (p[3].revents) {
 			/*
 			 * The jail's init has reaped the application and is about to exit. Without a
-			 * cgroup nothing of ours waits on the teardown, so the status is told now; with
-			 * one, the cgroup is emptied and its accounting read only once init is reaped.
-			 * A failure report always comes first (the application wrote it before it
-			 * exited), so one that has not been read yet is read now.
+			 * cgroup nothing of ours waits on the teardown, so the status is told now
+			 * (EXIT); with one, the cgroup is emptied and its accounting read only once init
+			 * is reaped, and the status goes ahead as STATUS (a supervisor can start the next
+			 * jail meanwhile). A failure report always comes first (the application wrote it
+			 * before it exited), so one that has not been read yet is read now.
 			 */
 			int code = -1;
 			ssize_t n;
@@ -385,7 +386,7 @@ int main(int argc, char **argv)
 			while (n < 0 && errno == EINTR);
 			exit_open = 0;
 			close(ex[0]);
-			if (n == sizeof code && cgroups == 0 && status_open) {
+			if (n == sizeof code && status_open) {
 				ssize_t r;
 				while ((r = read(st[0], report + rlen, sizeof report - 1 - rlen)) > 0)
 					rlen += (size_t)r, failed = 1;
@@ -398,9 +399,13 @@ int main(int argc, char **argv)
 					event("OK");
 				}
 			}
-			if (n == sizeof code && cgroups == 0 && !status_open && !failed && go_sent) {
-				event("EXIT %d", code);
-				exit_told = 1;
+			if (n == sizeof code && !status_open && !failed && go_sent) {
+				if (cgroups == 0) {
+					event("EXIT %d", code);
+					exit_told = 1;
+				} else {
+					event("STATUS %d", code);
+				}
 			}
 		}
 		if (p[1].revents) {

@@ -43,6 +43,16 @@ public abstract class JailedProcess extends Process {
     /** The jail's own cgroup (its directories, interface and accounting), if it has one. */
     public abstract Optional<JailCgroup> cgroup();
 
+    /**
+     * Completes with the program's status ({@code n}, or {@code 128+N} for signal N) as soon as it
+     * is known: once the jail's init has reaped it and killed whatever else ran in the jail. For a
+     * jail with a cgroup that is before {@link #onExit()}, which also waits for the teardown, the
+     * cgroup's accounting and its removal; a supervisor can start the next jail meanwhile. For
+     * any other jail both complete together. If the program's status never comes on its own (the
+     * monitor was killed), it completes with {@link #exitValue()} when the jail has ended.
+     */
+    public abstract java.util.concurrent.CompletableFuture<Integer> onProgramExit();
+
     /** Sends {@code signal} to the program (through the monitor and the jail's init). */
     public abstract void signal(int signal);
 }

@@ -64,6 +64,21 @@ class JailCgroupTest {
     private static final String BOMB = "perl -e 'while (1) { fork; select(undef, undef, undef, 0.01) }' & exec sleep 1000";
 
     @Test
+    void theProgramsStatusComesBeforeTheJailsEnd() throws Exception {
+        JailedProcess p = new JailBuilder().command("sh", "-c", "sleep 1000 & exit 5").start();
+        assertThat(p.cgroup()).isPresent();
+        List<Path> dirs = dirsOf(p);
+        // Known as soon as init has reaped the program (STATUS); the jail's end follows.
+        assertThat(p.onProgramExit().get(10, TimeUnit.SECONDS)).isEqualTo(5);
+        Process ended = p.onExit().get(10, TimeUnit.SECONDS);
+        assertThat(ended.exitValue()).isEqualTo(5);
+        assertThat(p.onProgramExit().isDone()).isTrue();
+        // The end still means the cgroup is gone, with whatever the program left running.
+        assertThat(dirs).allSatisfy(d -> assertThat(d).doesNotExist());
+        assertThat(p.stats()).isPresent();
+    }
+
+    @Test
     void aForkBombIsContainedAndTheHostCanStillFork() throws Exception {
         assumeController("pids");
         JailedProcess p = new JailBuilder().pidsLimit(32)

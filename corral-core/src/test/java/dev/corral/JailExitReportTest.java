@@ -47,6 +47,7 @@ class JailExitReportTest {
         assertThat(p.exitValue()).isEqualTo(42);
         assertThat(out.readLine()).isEqualTo("term");
         assertThat(p.onExit().get(10, TimeUnit.SECONDS)).isSameAs(p);
+        assertThat(p.onProgramExit().get(10, TimeUnit.SECONDS)).isEqualTo(42);
     }
 
     @Test

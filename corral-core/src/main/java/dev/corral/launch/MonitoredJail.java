@@ -43,6 +43,8 @@ final class MonitoredJail extends JailedProcess {
     private final InputStream stdout;
     private final InputStream stderr;
     private final CompletableFuture<Process> exit = new CompletableFuture<>();
+    /** The program's status, as soon as it is known (completed off the event loop's thread). */
+    private final CompletableFuture<Integer> programExit = new CompletableFuture<>();
     private final CountDownLatch exited = new CountDownLatch(1);
     private final Object reapLock = new Object();
     private boolean reaped;
@@ -217,7 +219,13 @@ final class MonitoredJail extends JailedProcess {
     private void drainEvents() {
         String line;
         while ((line = events.next()) != null) {
-            if (line.startsWith("EXIT ")) {
+            if (line.startsWith("STATUS ")) {
+                try {
+                    programExited(Integer.parseInt(line.substring(7).trim()));
+                } catch (NumberFormatException ignored) {
+                    // a garbled report: the EXIT line or the monitor's wait status tells it
+                }
+            } else if (line.startsWith("EXIT ")) {
                 try {
                     reportedExit = Integer.parseInt(line.substring(5).trim());
                 } catch (NumberFormatException ignored) {
@@ -255,10 +263,23 @@ final class MonitoredJail extends JailedProcess {
         if (!finished.compareAndSet(false, true)) return;
         exitValue = value;
         exited.countDown();
-        if (Thread.currentThread().isVirtual()) {
+        offLoop(() -> {
+            programExit.complete(value);
             exit.complete(this);
+        });
+    }
+
+    /** The program's status came ahead of the jail's end (a jail with a cgroup: STATUS). */
+    private void programExited(int status) {
+        offLoop(() -> programExit.complete(status));
+    }
+
+    /** Runs {@code r} on a virtual thread unless on one already: never a caller's action on the loop. */
+    private void offLoop(Runnable r) {
+        if (Thread.currentThread().isVirtual()) {
+            r.run();
         } else {
-            Thread.ofVirtual().name("corral-jail-exit-" + monitorPid).start(() -> exit.complete(this));
+            Thread.ofVirtual().name("corral-jail-exit-" + monitorPid).start(r);
         }
     }
 
@@ -393,6 +414,8 @@ final class MonitoredJail extends JailedProcess {
     @Override public long pid() { return monitorPid; }
 
     @Override public CompletableFuture<Process> onExit() { return exit.copy(); }
+
+    @Override public CompletableFuture<Integer> onProgramExit() { return programExit.copy(); }
 
     @Override public long jailPid() { return jailPid; }
 

@@ -95,7 +95,9 @@ final class Supervised {
             lastError = null;
             openSetns(p);
             publish();
-            p.onExit().thenRun(() -> exited(gen, p));
+            // As soon as the program's status is known: a jail with a cgroup is still being torn
+            // down then (its accounting read, the cgroup removed), which the next jail need not wait for.
+            p.onProgramExit().thenAccept(status -> exited(gen, p, status));
         } catch (SpecException | JailSetupException | IOException | RuntimeException e) {
             jail = null;
             lastError = e.getMessage();
@@ -124,13 +126,13 @@ final class Supervised {
         }
     }
 
-    private void exited(long gen, JailedProcess p) {
+    private void exited(long gen, JailedProcess p, int status) {
         synchronized (this) {
             if (gen != generation || jail != p) return; // a replaced or stopped jail
             closeSetns();
             jail = null;
             if (state != AppState.STOPPING && state != AppState.STOPPED) {
-                afterExit(p.exitValue(), Duration.between(startedAt, Instant.now()));
+                afterExit(status, Duration.between(startedAt, Instant.now()));
             }
             publish();
         }
