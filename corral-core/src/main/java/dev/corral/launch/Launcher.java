@@ -271,9 +271,15 @@ public final class Launcher {
                 watchOutput(out, sink);
             }
             List<Step> steps = stepsFor(plan, cgroup);
-            jail = new MonitoredJail(executor.pid(), plan, steps, cgroup, waitsForTeardown, executor.control(),
-                    executor.events(), executor.stdin(), executor.stdout(), executor.stderr());
-            executor = null; // the jail object's now
+            Spawned handed = executor;
+            executor = null; // the jail object takes the descriptors, closing each raw one as it goes
+            try {
+                jail = new MonitoredJail(handed.pid(), plan, steps, cgroup, waitsForTeardown, handed.control(),
+                        handed.events(), handed.stdin(), handed.stdout(), handed.stderr());
+            } catch (IOException e) {
+                handed.kill(); // some of its descriptors may be taken already: none is closed twice
+                throw e;
+            }
             jail.begin(PlanEncoder.encode(plan.cloneFlags(), steps));
             return jail;
         } catch (NativeException e) {

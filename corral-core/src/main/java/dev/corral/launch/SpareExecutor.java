@@ -36,6 +36,16 @@ final class SpareExecutor {
             for (int fd : new int[] {control, events, stdin, stdout, stderr}) {
                 if (fd >= 0) Libc.close(fd);
             }
+            reap();
+        }
+
+        /** Kills it without touching its descriptors (someone else has them), and reaps it. */
+        void kill() {
+            Libc.kill(pid, 9 /* SIGKILL */);
+            reap();
+        }
+
+        private void reap() {
             Thread.ofVirtual().name("corral-spare-reap-" + pid).start(() -> {
                 try {
                     Libc.waitpid(pid);
