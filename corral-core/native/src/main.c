@@ -131,6 +131,25 @@ static int say_go(const struct plan *plan, pid_t child, int idmaps, int cgroups,
 	return told;
 }
 
+/*
+ * The failure report pipe: reads what is left up to its end (every writer has exited or
+ * exec'd), closes it, and tells the report, or "OK" when `say_ok` and there is none.
+ */
+static void report_end(int fd, char *report, size_t cap, size_t *rlen, int *failed, int say_ok)
+{
+	ssize_t n;
+	while ((n = read(fd, report + *rlen, cap - 1 - *rlen)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			*rlen += (size_t)n, *failed = 1;
+	close(fd);
+	if (*rlen) {
+		report[*rlen] = '\0';
+		event("%s", strtok(report, "\n"));
+	} else if (say_ok) {
+		event("OK");
+	}
+}
+
 static int status_code(int status)
 {
 	if (WIFEXITED(status))
@@ -361,13 +380,7 @@ int main(int argc, char **argv)
 				failed = 1;
 			} else if (n == 0 || errno != EINTR) {
 				status_open = 0;
-				close(st[0]);
-				if (rlen) {
-					report[rlen] = '\0';
-					event("%s", strtok(report, "\n"));
-				} else if (go_sent) {
-					event("OK");
-				}
+				report_end(st[0], report, sizeof report, &rlen, &failed, go_sent);
 			}
 		}
 		if (p[3].revents) {
@@ -387,17 +400,8 @@ int main(int argc, char **argv)
 			exit_open = 0;
 			close(ex[0]);
 			if (n == sizeof code && status_open) {
-				ssize_t r;
-				while ((r = read(st[0], report + rlen, sizeof report - 1 - rlen)) > 0)
-					rlen += (size_t)r, failed = 1;
 				status_open = 0;
-				close(st[0]);
-				if (rlen) {
-					report[rlen] = '\0';
-					event("%s", strtok(report, "\n"));
-				} else if (go_sent) {
-					event("OK");
-				}
+				report_end(st[0], report, sizeof report, &rlen, &failed, go_sent);
 			}
 			if (n == sizeof code && !status_open && !failed && go_sent) {
 				if (cgroups == 0) {
@@ -447,13 +451,8 @@ int main(int argc, char **argv)
 				if (waitpid(child, &status, WNOHANG) == child) {
 					/* Drain a report that raced with the exit. */
 					if (status_open) {
-						ssize_t n;
-						while ((n = read(st[0], report + rlen, sizeof report - 1 - rlen)) > 0)
-							rlen += (size_t)n, failed = 1;
-						if (rlen) {
-							report[rlen] = '\0';
-							event("%s", strtok(report, "\n"));
-						}
+						status_open = 0;
+						report_end(st[0], report, sizeof report, &rlen, &failed, 0);
 					}
 					int code = status_code(status);
 					if (exit_told)

@@ -96,7 +96,7 @@ public final class NamespaceFiles {
 
     /** The type (a CLONE_NEW* flag), identity ("net:[4026531840]") and owners of an open namespace file. */
     public static Info info(int fd) throws NativeException {
-        return new Info(type(fd), id(fd), owners(fd));
+        return new Info(type(fd), identity(fd), owners(fd));
     }
 
     /** The type of an open namespace file: a CLONE_NEW* flag. */
@@ -114,7 +114,7 @@ public final class NamespaceFiles {
         while (cur >= 0) {
             String id;
             try {
-                id = id(cur);
+                id = identity(cur);
             } catch (NativeException e) {
                 id = null;
             }
@@ -126,8 +126,8 @@ public final class NamespaceFiles {
         return out;
     }
 
-    /** "net:[4026531840]": the type and inode that name one namespace. */
-    private static String id(int fd) throws NativeException {
+    /** "net:[4026531840]": the type and inode that name one namespace, that of an open namespace file. */
+    public static String identity(int fd) throws NativeException {
         try {
             return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
         } catch (IOException e) {
@@ -170,7 +170,7 @@ public final class NamespaceFiles {
         int owner = ioctlQuiet(fd, NS_GET_USERNS);
         if (owner < 0) return null;
         try {
-            return id(owner);
+            return identity(owner);
         } catch (NativeException e) {
             return null;
         } finally {
@@ -178,10 +178,6 @@ public final class NamespaceFiles {
         }
     }
 
-    /** "net:[4026531840]": the identity of an open namespace file. */
-    public static String identity(int fd) throws NativeException {
-        return id(fd);
-    }
 
     private static long ioctl(int fd, long request, String what) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {

@@ -21,6 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SpareExecutorTest {
     private static final JailSpec TRUE = new JailBuilder().command("true").cgroup(CgroupSpec.Mode.NONE).build();
+    /** Runs until its stdin ends, so that its monitor can be looked at. */
+    private static final JailSpec READS_STDIN = new JailBuilder().command("sh", "-c", "read x || true")
+            .cgroup(CgroupSpec.Mode.NONE).build();
 
     @Test
     void fromTheSecondStartTheNextStartFindsItsExecutorWaiting() throws Exception {
@@ -34,9 +37,7 @@ class SpareExecutorTest {
         assertThat(ProcessHandle.of(spare).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
                 .contains(ProcessHandle.current().pid());
 
-        // This one waits for its stdin to end, so that its monitor can be looked at.
-        JailedProcess third = launcher.start(new JailBuilder().command("sh", "-c", "read x || true")
-                .cgroup(CgroupSpec.Mode.NONE).build(), StdioMode.PIPE);
+        JailedProcess third = launcher.start(READS_STDIN, StdioMode.PIPE);
         assertThat(third.pid()).as("the third jail's monitor is the spare").isEqualTo(spare);
         assertThat(comm(spare)).isEqualTo("corral-monitor");
         finish(third);
@@ -82,8 +83,7 @@ class SpareExecutorTest {
             run(launcher, StdioMode.PIPE);
             run(launcher, StdioMode.PIPE);
             long first = awaitSpare(launcher, -1);
-            JailedProcess reader = launcher.start(new JailBuilder().command("sh", "-c", "read x || true")
-                    .cgroup(CgroupSpec.Mode.NONE).build(), StdioMode.PIPE);
+            JailedProcess reader = launcher.start(READS_STDIN, StdioMode.PIPE);
             long program = ProcessHandle.of(reader.jailPid()).orElseThrow().children().findFirst().orElseThrow().pid();
             String stdin = link(Path.of("/proc/" + program + "/fd/0"));
             assertThat(jvmDescriptorsTo(stdin)).as("the JVM's end of the program's stdin, as the test means it")
