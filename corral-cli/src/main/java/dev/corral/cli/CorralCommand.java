@@ -13,9 +13,9 @@ import java.util.function.Supplier;
         description = "Runs applications in Linux namespace jails.")
 final class CorralCommand implements Runnable {
     /**
-     * The subcommands, in the order help lists them. {@link Main} adds only the one a command line
-     * names (picocli builds each command's model by reflection, and `corral run` should not pay
-     * for the daemon's), or all of them for help and errors.
+     * The subcommands, in the order help lists them. {@link Main} builds only the one a command
+     * line names (picocli builds each command's model by reflection, and `corral run` should not
+     * pay for the daemon's), or this command with all of them for help and errors.
      */
     static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
 

@@ -2,6 +2,8 @@ package dev.corral.cli;
 
 import picocli.CommandLine;
 
+import java.util.Arrays;
+
 /** Entry point of the {@code corral} command. Exit 2 for usage errors, as the issue and podman agree. */
 public final class Main {
     private Main() {}
@@ -14,17 +16,23 @@ public final class Main {
         // Jetty (daemon, ctl) logs through SLF4J: only what needs a human's attention.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-        CommandLine cli = new CommandLine(new CorralCommand());
         var named = args.length > 0 ? CorralCommand.SUBCOMMANDS.get(args[0]) : null;
+        if (named != null && args[0].equals("run")) RunCommand.spawnAhead(args);
+        // picocli builds a command's model by reflection, tens of milliseconds on a cold JVM: a
+        // command line that names a subcommand gets that one alone, under its full name, and
+        // help, a version or an error the whole tree.
+        CommandLine cli;
         if (named != null) {
-            cli.addSubcommand(args[0], named.get());
+            cli = new CommandLine(named.get()).setCommandName("corral " + args[0]);
+            args = Arrays.copyOfRange(args, 1, args.length);
         } else {
-            CorralCommand.SUBCOMMANDS.forEach((name, command) -> cli.addSubcommand(name, command.get()));
+            CommandLine root = new CommandLine(new CorralCommand());
+            CorralCommand.SUBCOMMANDS.forEach((name, command) -> root.addSubcommand(name, command.get()));
+            cli = root;
         }
         cli.setParameterExceptionHandler((e, argv) -> {
             System.err.println("corral: " + e.getMessage());
-            System.err.println("Try 'corral " + (e.getCommandLine().getCommandName().equals("corral") ? ""
-                    : e.getCommandLine().getCommandName() + " ") + "--help'.");
+            System.err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
             return ExitCodes.USAGE;
         });
         cli.setExecutionExceptionHandler((e, c, parsed) -> {

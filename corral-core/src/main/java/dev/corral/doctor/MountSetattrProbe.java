@@ -1,24 +1,16 @@
 package dev.corral.doctor;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
-import java.util.Optional;
-import java.util.Set;
+import dev.corral.sys.NativeFunction;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Set;
 
 /**
  * Asks the kernel whether mount_setattr(2), the call behind idmapped mounts, exists, with
  * arguments it rejects before looking at any mount: size 0 is below the smallest struct
  * mount_attr, so a kernel that has the call answers EINVAL and one that lacks it ENOSYS. Nothing
- * is changed either way. Its own FFM handle, so the doctor does not touch the launcher's libc
- * bindings.
+ * is changed either way.
  */
 final class MountSetattrProbe {
     /**
@@ -42,22 +34,14 @@ final class MountSetattrProbe {
             return new Outcome(Answer.NOT_PROBED, 0, "not probed: the syscall number is not known for " + arch);
         }
         try {
-            Linker linker = Linker.nativeLinker();
-            Optional<MemorySegment> syscall = linker.defaultLookup().find("syscall");
-            if (syscall.isEmpty()) return new Outcome(Answer.NOT_PROBED, 0, "not probed: no syscall() in the C library");
-            MemoryLayout state = Linker.Option.captureStateLayout();
-            VarHandle errnoHandle = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-            // long syscall(long number, ...): every argument passed as a full register (a long or
-            // a pointer), as the C library reads them back.
-            MethodHandle h = linker.downcallHandle(syscall.get(),
-                    FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG),
-                    Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
+            // long syscall(long number, ...): every argument a full register (a long or a pointer).
+            NativeFunction syscall = NativeFunction.libc("syscall");
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment captured = arena.allocate(state);
-                MemorySegment empty = arena.allocateFrom("");
+                MemorySegment captured = NativeFunction.errnoSegment(arena);
+                long empty = NativeFunction.pointer(arena.allocateFrom(""));
                 // mount_setattr(dfd -1, path "", flags 0, attr NULL, size 0)
-                long r = (long) h.invokeExact(captured, SYS_MOUNT_SETATTR, -1L, empty, 0L, MemorySegment.NULL, 0L);
-                int errno = r == -1 ? (int) errnoHandle.get(captured, 0L) : 0;
+                long r = syscall.call(captured, SYS_MOUNT_SETATTR, -1L, empty, 0L, 0L, 0L);
+                int errno = r == -1 ? NativeFunction.errno(captured) : 0;
                 return switch (errno) {
                     case ENOSYS -> new Outcome(Answer.ABSENT, errno, "ENOSYS: the kernel has no mount_setattr");
                     case EPERM -> new Outcome(Answer.BLOCKED, errno, "EPERM: refused, likely by a seccomp filter around this process");

@@ -78,6 +78,16 @@ public final class Launcher {
         return Holder.SHARED;
     }
 
+    /**
+     * Spawns, on the calling thread, the executor that the next start with {@code stdio} (and
+     * nothing to hand over: no passed sockets, no joins) will take. For a program with other work
+     * before its start, such as the CLI parsing its arguments: the spawn, and the JVM's first
+     * native call, then overlap that work. A start that comes first waits for it.
+     */
+    public void spawnAhead(StdioMode stdio) {
+        spare.makeNow(stdio == StdioMode.PIPE ? Streams.PIPE : Streams.INHERIT);
+    }
+
     /** Whether the running kernel has time namespaces (5.6 and later); it cannot change under us. */
     public static boolean kernelHasTimeNamespace() {
         return TimeNamespace.PRESENT;
@@ -260,7 +270,9 @@ public final class Launcher {
         Streams streams = sink != null ? Streams.SINK : stdio == StdioMode.PIPE ? Streams.PIPE : Streams.INHERIT;
         // A plan that hands the executor nothing of its own can take the one spawned ahead of it.
         boolean plain = opened == null && plan.passedFds().isEmpty() && plan.joins().isEmpty();
-        Spawned executor = plain ? spare.take(streams) : null;
+        Spawned executor = null;
+        if (plain) executor = spare.take(streams);
+        else spare.passOver();
         MonitoredJail jail;
         try {
             if (executor == null) executor = spawn(streams, plan, opened);
@@ -469,4 +481,5 @@ public final class Launcher {
         for (int fd : fds) Libc.close(fd);
         fds.clear();
     }
+
 }

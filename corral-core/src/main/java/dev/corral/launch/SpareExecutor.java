@@ -4,7 +4,6 @@ import dev.corral.sys.Libc;
 import dev.corral.sys.NativeException;
 
 import java.lang.foreign.Arena;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -75,7 +74,11 @@ final class SpareExecutor {
 
     private final Spawner spawner;
     private final AtomicReference<Spawned> ready = new AtomicReference<>();
-    private final AtomicBoolean making = new AtomicBoolean();
+    private final Object lock = new Object();
+    /** A spare is being spawned: a start waits for it rather than spawn a second one. */
+    private boolean making; // guarded by lock
+    /** The spare waiting now was asked for ({@link #makeNow}) by a program about to start one jail. */
+    private volatile boolean madeAhead;
     private final AtomicInteger starts = new AtomicInteger();
 
     SpareExecutor(Spawner spawner) {
@@ -88,13 +91,25 @@ final class SpareExecutor {
      */
     Spawned take(Streams streams) {
         int n = starts.incrementAndGet();
-        Spawned spare = ready.getAndSet(null);
+        Spawned spare = awaitReady();
+        madeAhead = false;
         if (spare != null && (spare.streams() != streams || !spare.waiting())) {
             spare.discard();
             spare = null;
         }
         if (n >= 2 && ENABLED) refill(streams);
         return spare;
+    }
+
+    /**
+     * For a start that cannot use a spare (it hands the executor something of its own): a spare
+     * asked for ahead of it is of no use to anyone now, and is not left idle beside the jail.
+     */
+    void passOver() {
+        if (!madeAhead) return;
+        Spawned spare = awaitReady();
+        madeAhead = false;
+        if (spare != null) spare.discard();
     }
 
     /** The pid of the spare waiting now, or -1. */
@@ -111,17 +126,56 @@ final class SpareExecutor {
         return spare.pid();
     }
 
+    /**
+     * Spawns a spare now, on the calling thread, for a start known to come (the CLI spawns it
+     * while it parses its arguments). Nothing if spares are off or one is being made.
+     */
+    void makeNow(Streams streams) {
+        if (ENABLED && claim()) {
+            madeAhead = true;
+            make(streams);
+        }
+    }
+
     private void refill(Streams streams) {
-        if (!making.compareAndSet(false, true)) return;
-        Thread.ofVirtual().name("corral-spare-executor").start(() -> {
-            try {
-                Spawned old = ready.getAndSet(spawner.spawn(streams));
-                if (old != null) old.discard();
-            } catch (NativeException | RuntimeException e) {
-                // No spare this time: the next start spawns its own, as the first one did.
-            } finally {
-                making.set(false);
+        if (claim()) Thread.ofVirtual().name("corral-spare-executor").start(() -> make(streams));
+    }
+
+    private boolean claim() {
+        synchronized (lock) {
+            if (making) return false;
+            making = true;
+            return true;
+        }
+    }
+
+    private void make(Streams streams) {
+        try {
+            Spawned old = ready.getAndSet(spawner.spawn(streams));
+            if (old != null) old.discard();
+        } catch (NativeException | RuntimeException e) {
+            // No spare this time: the next start spawns its own, as the first one did.
+        } finally {
+            synchronized (lock) {
+                making = false;
+                lock.notifyAll();
             }
-        });
+        }
+    }
+
+    /** The spare, once one being spawned is there (a spawn takes about a millisecond); null if none. */
+    private Spawned awaitReady() {
+        synchronized (lock) {
+            boolean interrupted = false;
+            while (making) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+            return ready.getAndSet(null);
+        }
     }
 }

@@ -1,17 +1,13 @@
 package dev.corral.sys;
 
+import static dev.corral.sys.NativeFunction.pointer;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
@@ -67,17 +63,15 @@ public final class EventLoop {
     /** Read at most this much from one descriptor per wake-up, so a chatty one cannot starve the rest. */
     private static final int READ_BUDGET = 256 * 1024;
 
-    private static final MethodHandle EPOLL_CREATE1 = Downcalls.withErrno("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle EPOLL_CTL = Downcalls.withErrno("epoll_ctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final NativeFunction EPOLL_CREATE1 = NativeFunction.libc("epoll_create1");
+    private static final NativeFunction EPOLL_CTL = NativeFunction.libc("epoll_ctl");
     private static final int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     /** The epoll data of the wake-up eventfd, which no watched descriptor can have. */
     private static final long WAKE = -1;
-    private static final MethodHandle EPOLL_WAIT = Downcalls.withErrno("epoll_wait",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final NativeFunction EPOLL_WAIT = NativeFunction.libc("epoll_wait");
 
-    private static final MethodHandle EVENTFD = Downcalls.withErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle EVENTFD_WRITE = Downcalls.plain("eventfd_write", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final NativeFunction EVENTFD = NativeFunction.libc("eventfd");
+    private static final NativeFunction EVENTFD_WRITE = NativeFunction.libc("eventfd_write");
     /** How long the shared loop's thread waits for a new watcher after the last one went. */
     private static final long LINGER_MILLIS = 5000;
 
@@ -99,11 +93,11 @@ public final class EventLoop {
 
     EventLoop(String name, long lingerMillis) {
         try {
-            MemorySegment errno = Downcalls.errnoSegment(Arena.global());
-            epfd = (int) EPOLL_CREATE1.invokeExact(errno, EPOLL_CLOEXEC);
-            if (epfd < 0) throw new IllegalStateException("epoll_create1: " + Libc.strerror(Downcalls.errno(errno)));
-            wake = (int) EVENTFD.invokeExact(errno, 0, EFD_CLOEXEC | EFD_NONBLOCK);
-            if (wake < 0) throw new IllegalStateException("eventfd: " + Libc.strerror(Downcalls.errno(errno)));
+            MemorySegment errno = NativeFunction.errnoSegment(Arena.global());
+            epfd = (int) EPOLL_CREATE1.call(errno, EPOLL_CLOEXEC);
+            if (epfd < 0) throw new IllegalStateException("epoll_create1: " + Libc.strerror(NativeFunction.errno(errno)));
+            wake = (int) EVENTFD.call(errno, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+            if (wake < 0) throw new IllegalStateException("eventfd: " + Libc.strerror(NativeFunction.errno(errno)));
             add(wake, WAKE);
         } catch (RuntimeException e) {
             throw e;
@@ -175,7 +169,7 @@ public final class EventLoop {
     /** Makes the thread leave epoll_wait and look again whether anything is watched. */
     private void wake() {
         try {
-            int ignored = (int) EVENTFD_WRITE.invokeExact(wake, 1L);
+            int ignored = (int) EVENTFD_WRITE.callIgnoringErrno(wake, 1L);
         } catch (Throwable t) {
             throw new IllegalStateException("eventfd_write failed to run", t);
         }
@@ -201,9 +195,9 @@ public final class EventLoop {
             MemorySegment ev = arena.allocate(EVENT_SIZE);
             ev.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
             ev.set(JAVA_LONG_UNALIGNED, 4, data);
-            MemorySegment errno = Downcalls.errnoSegment(arena);
-            if ((int) EPOLL_CTL.invokeExact(errno, epfd, EPOLL_CTL_ADD, fd, ev) < 0) {
-                throw new NativeException("epoll_ctl(ADD) fd " + fd, Downcalls.errno(errno));
+            MemorySegment errno = NativeFunction.errnoSegment(arena);
+            if ((int) EPOLL_CTL.call(errno, epfd, EPOLL_CTL_ADD, fd, pointer(ev)) < 0) {
+                throw new NativeException("epoll_ctl(ADD) fd " + fd, NativeFunction.errno(errno));
             }
         } catch (NativeException e) {
             throw e;
@@ -220,7 +214,7 @@ public final class EventLoop {
     private void run() {
         Arena arena = Arena.ofConfined();
         MemorySegment events = arena.allocate((long) EVENT_SIZE * MAX_EVENTS, 8);
-        MemorySegment errno = Downcalls.errnoSegment(arena);
+        MemorySegment errno = NativeFunction.errnoSegment(arena);
         MemorySegment buffer = arena.allocate(64 * 1024, 8);
         byte[] bytes = new byte[(int) buffer.byteSize()];
         long idleSince = 0;
@@ -243,13 +237,13 @@ public final class EventLoop {
             }
             int n;
             try {
-                n = (int) EPOLL_WAIT.invokeExact(errno, epfd, events, MAX_EVENTS, timeout);
+                n = (int) EPOLL_WAIT.call(errno, epfd, pointer(events), MAX_EVENTS, timeout);
             } catch (Throwable t) {
                 throw new IllegalStateException("epoll_wait failed to run", t);
             }
             if (n < 0) {
-                if (Downcalls.errno(errno) == Libc.EINTR) continue;
-                throw new IllegalStateException("epoll_wait: " + Libc.strerror(Downcalls.errno(errno)));
+                if (NativeFunction.errno(errno) == Libc.EINTR) continue;
+                throw new IllegalStateException("epoll_wait: " + Libc.strerror(NativeFunction.errno(errno)));
             }
             for (int i = 0; i < n; i++) {
                 long data = events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
@@ -303,7 +297,7 @@ public final class EventLoop {
 
     private void delete(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) EPOLL_CTL.invokeExact(Downcalls.errnoSegment(arena), epfd, EPOLL_CTL_DEL, fd, MemorySegment.NULL);
+            int ignored = (int) EPOLL_CTL.call(NativeFunction.errnoSegment(arena), epfd, EPOLL_CTL_DEL, fd, 0);
         } catch (Throwable t) {
             throw new IllegalStateException("epoll_ctl failed to run", t);
         }

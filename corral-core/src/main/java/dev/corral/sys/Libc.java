@@ -1,16 +1,13 @@
 package dev.corral.sys;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.List;
 
+import static dev.corral.sys.NativeFunction.libc;
+import static dev.corral.sys.NativeFunction.pointer;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The few libc calls the JVM makes itself, through the Foreign Function &amp; Memory API.
@@ -19,7 +16,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Libc {
     private static final ThreadLocal<MemorySegment> CAPTURED =
-            ThreadLocal.withInitial(() -> Downcalls.errnoSegment(Arena.global()));
+            ThreadLocal.withInitial(() -> NativeFunction.errnoSegment(Arena.global()));
 
     public static final int O_CLOEXEC = 0x80000;
     public static final int F_DUPFD_CLOEXEC = 1030;
@@ -30,51 +27,32 @@ public final class Libc {
     public static final int EINTR = 4, ECHILD = 10, EAGAIN = 11;
     public static final int F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0x800;
 
-    private static final MethodHandle GETEUID = plain("geteuid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETEGID = plain("getegid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle ISATTY = plain("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle GETPGRP = plain("getpgrp", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle TCGETPGRP = plain("tcgetpgrp", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle STRERROR = plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-    private static final MethodHandle PIPE2 = errno("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle CLOSE = errno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = errno("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle FCNTL = errno("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle KILL = errno("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle WAITPID = errno("waitpid",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle MEMFD_CREATE = errno("memfd_create",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle POSIX_SPAWN = plain("posix_spawn",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    private static final MethodHandle FA_INIT = plain("posix_spawn_file_actions_init",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_DESTROY = plain("posix_spawn_file_actions_destroy",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_DUP2 = plain("posix_spawn_file_actions_adddup2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle ATTR_INIT = plain("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_DESTROY = plain("posix_spawnattr_destroy",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_SETFLAGS = plain("posix_spawnattr_setflags",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ValueLayout.JAVA_SHORT));
-    private static final MethodHandle ATTR_SETSIGMASK = plain("posix_spawnattr_setsigmask",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle ATTR_SETSIGDEFAULT = plain("posix_spawnattr_setsigdefault",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGEMPTYSET = plain("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle SIGFILLSET = plain("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final NativeFunction GETEUID = libc("geteuid");
+    private static final NativeFunction GETEGID = libc("getegid");
+    private static final NativeFunction ISATTY = libc("isatty");
+    private static final NativeFunction GETPGRP = libc("getpgrp");
+    private static final NativeFunction TCGETPGRP = libc("tcgetpgrp");
+    private static final NativeFunction STRERROR = libc("strerror");
+    private static final NativeFunction PIPE2 = libc("pipe2");
+    private static final NativeFunction CLOSE = libc("close");
+    private static final NativeFunction READ = libc("read");
+    private static final NativeFunction FCNTL = libc("fcntl");
+    private static final NativeFunction KILL = libc("kill");
+    private static final NativeFunction WAITPID = libc("waitpid");
+    private static final NativeFunction MEMFD_CREATE = libc("memfd_create");
+    private static final NativeFunction POSIX_SPAWN = libc("posix_spawn");
+    private static final NativeFunction FA_INIT = libc("posix_spawn_file_actions_init");
+    private static final NativeFunction FA_DESTROY = libc("posix_spawn_file_actions_destroy");
+    private static final NativeFunction FA_DUP2 = libc("posix_spawn_file_actions_adddup2");
+    private static final NativeFunction ATTR_INIT = libc("posix_spawnattr_init");
+    private static final NativeFunction ATTR_DESTROY = libc("posix_spawnattr_destroy");
+    private static final NativeFunction ATTR_SETFLAGS = libc("posix_spawnattr_setflags");
+    private static final NativeFunction ATTR_SETSIGMASK = libc("posix_spawnattr_setsigmask");
+    private static final NativeFunction ATTR_SETSIGDEFAULT = libc("posix_spawnattr_setsigdefault");
+    private static final NativeFunction SIGEMPTYSET = libc("sigemptyset");
+    private static final NativeFunction SIGFILLSET = libc("sigfillset");
 
     private Libc() {}
-
-    private static MethodHandle plain(String name, FunctionDescriptor fd) {
-        return Downcalls.plain(name, fd);
-    }
-
-    private static MethodHandle errno(String name, FunctionDescriptor fd, Linker.Option... extra) {
-        return Downcalls.withErrno(name, fd, extra);
-    }
 
     private static final ThreadLocal<int[]> LAST_ERRNO = ThreadLocal.withInitial(() -> new int[1]);
 
@@ -85,32 +63,28 @@ public final class Libc {
 
     private static int record(int result) {
         if (result < 0) {
-            LAST_ERRNO.get()[0] = Downcalls.errno(CAPTURED.get());
+            LAST_ERRNO.get()[0] = NativeFunction.errno(CAPTURED.get());
         }
         return result;
     }
 
     private static long recordLong(long result) {
         if (result < 0) {
-            LAST_ERRNO.get()[0] = Downcalls.errno(CAPTURED.get());
+            LAST_ERRNO.get()[0] = NativeFunction.errno(CAPTURED.get());
         }
         return result;
     }
 
-    private static RuntimeException fatal(Throwable t) {
-        return new IllegalStateException("native call failed to link or run", t);
-    }
-
     public static int geteuid() {
-        try { return (int) GETEUID.invokeExact(); } catch (Throwable t) { throw fatal(t); }
+        return (int) GETEUID.callIgnoringErrno();
     }
 
     public static int getegid() {
-        try { return (int) GETEGID.invokeExact(); } catch (Throwable t) { throw fatal(t); }
+        return (int) GETEGID.callIgnoringErrno();
     }
 
     public static boolean isatty(int fd) {
-        try { return (int) ISATTY.invokeExact(fd) == 1; } catch (Throwable t) { throw fatal(t); }
+        return (int) ISATTY.callIgnoringErrno(fd) == 1;
     }
 
     /**
@@ -118,38 +92,33 @@ public final class Libc {
      * jailed program take the terminal (a background {@code corral run ... &} must not steal it).
      */
     public static boolean isForegroundTerminal(int fd) {
-        try {
-            if ((int) ISATTY.invokeExact(fd) != 1) return false;
-            return (int) TCGETPGRP.invokeExact(fd) == (int) GETPGRP.invokeExact();
-        } catch (Throwable t) { throw fatal(t); }
+        if (!isatty(fd)) return false;
+        return (int) TCGETPGRP.callIgnoringErrno(fd) == (int) GETPGRP.callIgnoringErrno();
     }
 
     /** The C library's text for an errno value, e.g. "No such file or directory". */
     public static String strerror(int errno) {
-        try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
-            return s.reinterpret(4096).getString(0);
-        } catch (Throwable t) { throw fatal(t); }
+        long text = STRERROR.callIgnoringErrno(errno);
+        return MemorySegment.ofAddress(text).reinterpret(4096).getString(0);
     }
 
     /** A close-on-exec pipe: {read end, write end}. */
     public static int[] pipe() throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            int r = record((int) PIPE2.invokeExact(CAPTURED.get(), fds, O_CLOEXEC));
+            int r = record((int) PIPE2.call(CAPTURED.get(), pointer(fds), O_CLOEXEC));
             if (r < 0) throw new NativeException("pipe2", errno());
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     public static int close(int fd) {
-        try { return record((int) CLOSE.invokeExact(CAPTURED.get(), fd)); } catch (Throwable t) { throw fatal(t); }
+        return record((int) CLOSE.call(CAPTURED.get(), fd));
     }
 
     /** read(2) into {@code buf}: the bytes read, 0 at end of file, -1 with {@link #errno()} set. */
     public static long read(int fd, MemorySegment buf) {
-        try { return recordLong((long) READ.invokeExact(CAPTURED.get(), fd, buf, buf.byteSize())); }
-        catch (Throwable t) { throw fatal(t); }
+        return recordLong(READ.call(CAPTURED.get(), fd, pointer(buf), buf.byteSize()));
     }
 
     /** Makes {@code fd} non-blocking; false (errno set) if it cannot. */
@@ -159,13 +128,11 @@ public final class Libc {
     }
 
     public static int fcntl(int fd, int cmd, int arg) {
-        try { return record((int) FCNTL.invokeExact(CAPTURED.get(), fd, cmd, arg)); }
-        catch (Throwable t) { throw fatal(t); }
+        return record((int) FCNTL.call(CAPTURED.get(), fd, cmd, arg));
     }
 
     public static int kill(int pid, int signal) {
-        try { return record((int) KILL.invokeExact(CAPTURED.get(), pid, signal)); }
-        catch (Throwable t) { throw fatal(t); }
+        return record((int) KILL.call(CAPTURED.get(), pid, signal));
     }
 
     /** Blocks until child {@code pid} ends; returns its raw wait status. */
@@ -173,20 +140,20 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(JAVA_INT);
             for (;;) {
-                int r = record((int) WAITPID.invokeExact(CAPTURED.get(), pid, status, 0));
+                int r = record((int) WAITPID.call(CAPTURED.get(), pid, pointer(status), 0));
                 if (r == pid) return status.get(JAVA_INT, 0);
                 if (r < 0 && errno() == EINTR) continue;
                 throw new NativeException("waitpid " + pid, errno());
             }
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     public static int memfdCreate(String name, int flags) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            int fd = record((int) MEMFD_CREATE.invokeExact(CAPTURED.get(), arena.allocateFrom(name), flags));
+            int fd = record((int) MEMFD_CREATE.call(CAPTURED.get(), pointer(arena.allocateFrom(name)), flags));
             if (fd < 0) throw new NativeException("memfd_create", errno());
             return fd;
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /**
@@ -196,38 +163,39 @@ public final class Libc {
      */
     public static int spawn(String path, List<String> argv, int[] from, int[] to) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment actions = arena.allocate(256, 16); // posix_spawn_file_actions_t is 80 bytes on glibc
-            MemorySegment attr = arena.allocate(512, 16);    // posix_spawnattr_t is 336 bytes on glibc
-            MemorySegment sigs = arena.allocate(128, 8);
-            check("posix_spawn_file_actions_init", (int) FA_INIT.invokeExact(actions));
-            check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
+            long actions = pointer(arena.allocate(256, 16)); // posix_spawn_file_actions_t is 80 bytes on glibc
+            long attr = pointer(arena.allocate(512, 16));    // posix_spawnattr_t is 336 bytes on glibc
+            long sigs = pointer(arena.allocate(128, 8));
+            check(FA_INIT, FA_INIT.callIgnoringErrno(actions));
+            check(ATTR_INIT, ATTR_INIT.callIgnoringErrno(attr));
             try {
                 for (int i = 0; i < from.length; i++) {
-                    check("posix_spawn_file_actions_adddup2", (int) FA_DUP2.invokeExact(actions, from[i], to[i]));
+                    check(FA_DUP2, FA_DUP2.callIgnoringErrno(actions, from[i], to[i]));
                 }
-                check("posix_spawnattr_setflags",
-                        (int) ATTR_SETFLAGS.invokeExact(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
-                check("sigemptyset", (int) SIGEMPTYSET.invokeExact(sigs));
-                check("posix_spawnattr_setsigmask", (int) ATTR_SETSIGMASK.invokeExact(attr, sigs));
-                check("sigfillset", (int) SIGFILLSET.invokeExact(sigs));
-                check("posix_spawnattr_setsigdefault", (int) ATTR_SETSIGDEFAULT.invokeExact(attr, sigs));
+                check(ATTR_SETFLAGS, ATTR_SETFLAGS.callIgnoringErrno(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
+                check(SIGEMPTYSET, SIGEMPTYSET.callIgnoringErrno(sigs));
+                check(ATTR_SETSIGMASK, ATTR_SETSIGMASK.callIgnoringErrno(attr, sigs));
+                check(SIGFILLSET, SIGFILLSET.callIgnoringErrno(sigs));
+                check(ATTR_SETSIGDEFAULT, ATTR_SETSIGDEFAULT.callIgnoringErrno(attr, sigs));
                 MemorySegment args = arena.allocate(ADDRESS, argv.size() + 1);
                 for (int i = 0; i < argv.size(); i++) {
                     args.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i)));
                 }
                 MemorySegment env = arena.allocate(ADDRESS, 1);
                 MemorySegment pid = arena.allocate(JAVA_INT);
-                int r = (int) POSIX_SPAWN.invokeExact(pid, arena.allocateFrom(path), actions, attr, args, env);
+                int r = (int) POSIX_SPAWN.callIgnoringErrno(pointer(pid), pointer(arena.allocateFrom(path)), actions, attr,
+                        pointer(args), pointer(env));
                 if (r != 0) throw new NativeException("posix_spawn " + path, r);
                 return pid.get(JAVA_INT, 0);
             } finally {
-                int ignored = (int) FA_DESTROY.invokeExact(actions);
-                ignored = (int) ATTR_DESTROY.invokeExact(attr);
+                FA_DESTROY.callIgnoringErrno(actions);
+                ATTR_DESTROY.callIgnoringErrno(attr);
             }
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
-    private static void check(String what, int r) throws NativeException {
-        if (r != 0) throw new NativeException(what, r);
+    /** posix_spawn and its helpers return the error number instead of setting errno. */
+    private static void check(NativeFunction f, long result) throws NativeException {
+        if ((int) result != 0) throw new NativeException(f.name(), (int) result);
     }
 }

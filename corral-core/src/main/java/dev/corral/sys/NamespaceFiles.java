@@ -1,18 +1,14 @@
 package dev.corral.sys;
 
+import static dev.corral.sys.NativeFunction.pointer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -31,21 +27,11 @@ public final class NamespaceFiles {
     /** User namespaces nest at most 32 deep. */
     private static final int MAX_DEPTH = 33;
 
-    private static final MethodHandle OPEN = errno("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle FSTATFS = errno("fstatfs", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle IOCTL = errno("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    private static final NativeFunction OPEN = NativeFunction.libc("open");
+    private static final NativeFunction FSTATFS = NativeFunction.libc("fstatfs");
+    private static final NativeFunction IOCTL = NativeFunction.libc("ioctl");
 
     private NamespaceFiles() {}
-
-    private static MethodHandle errno(String name, FunctionDescriptor fd, Linker.Option... extra) {
-        return Downcalls.withErrno(name, fd, extra);
-    }
-
-    private static RuntimeException fatal(Throwable t) {
-        return new IllegalStateException("native call failed to link or run", t);
-    }
 
     /** What the kernel says of one namespace file. */
     public record Info(long type, String id, List<String> owners) {
@@ -62,23 +48,23 @@ public final class NamespaceFiles {
      */
     public static int open(String path) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Downcalls.errnoSegment(arena);
-            int pathFd = (int) OPEN.invokeExact(errno, arena.allocateFrom(path), O_PATH | Libc.O_CLOEXEC, 0);
+            MemorySegment errno = NativeFunction.errnoSegment(arena);
+            int pathFd = (int) OPEN.call(errno, pointer(arena.allocateFrom(path)), O_PATH | Libc.O_CLOEXEC, 0);
             if (pathFd < 0) throw new NativeException("open " + path, errnoOf(errno));
             try {
                 MemorySegment st = arena.allocate(256, 8); // struct statfs: f_type (a long) comes first
-                if ((int) FSTATFS.invokeExact(errno, pathFd, st) < 0) {
+                if ((int) FSTATFS.call(errno, pathFd, pointer(st)) < 0) {
                     throw new NativeException("fstatfs " + path, errnoOf(errno));
                 }
                 if (st.get(JAVA_LONG, 0) != NSFS_MAGIC) throw new NativeException(path, ENOTTY);
-                int fd = (int) OPEN.invokeExact(errno, arena.allocateFrom("/proc/self/fd/" + pathFd),
+                int fd = (int) OPEN.call(errno, pointer(arena.allocateFrom("/proc/self/fd/" + pathFd)),
                         O_RDONLY | O_NOCTTY | O_NONBLOCK | Libc.O_CLOEXEC, 0);
                 if (fd < 0) throw new NativeException("open " + path, errnoOf(errno));
                 return fd;
             } finally {
                 Libc.close(pathFd);
             }
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /**
@@ -87,11 +73,11 @@ public final class NamespaceFiles {
      */
     public static int openDirectory(String path) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Downcalls.errnoSegment(arena);
-            int fd = (int) OPEN.invokeExact(errno, arena.allocateFrom(path), O_PATH | O_DIRECTORY | Libc.O_CLOEXEC, 0);
+            MemorySegment errno = NativeFunction.errnoSegment(arena);
+            int fd = (int) OPEN.call(errno, pointer(arena.allocateFrom(path)), O_PATH | O_DIRECTORY | Libc.O_CLOEXEC, 0);
             if (fd < 0) throw new NativeException("open " + path, errnoOf(errno));
             return fd;
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /** The type (a CLONE_NEW* flag), identity ("net:[4026531840]") and owners of an open namespace file. */
@@ -158,11 +144,11 @@ public final class NamespaceFiles {
     public static int openProcEntry(long pid, String procName) throws NativeException {
         String path = "/proc/" + pid + "/ns/" + procName;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Downcalls.errnoSegment(arena);
-            int fd = (int) OPEN.invokeExact(errno, arena.allocateFrom(path), O_RDONLY | O_NOCTTY | O_NONBLOCK | Libc.O_CLOEXEC, 0);
+            MemorySegment errno = NativeFunction.errnoSegment(arena);
+            int fd = (int) OPEN.call(errno, pointer(arena.allocateFrom(path)), O_RDONLY | O_NOCTTY | O_NONBLOCK | Libc.O_CLOEXEC, 0);
             if (fd < 0) throw new NativeException("open " + path, errnoOf(errno));
             return fd;
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /** The identity of the user namespace that owns the namespace {@code fd} is, or null if it cannot be seen. */
@@ -178,14 +164,13 @@ public final class NamespaceFiles {
         }
     }
 
-
     private static long ioctl(int fd, long request, String what) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Downcalls.errnoSegment(arena);
-            int r = (int) IOCTL.invokeExact(errno, fd, request, 0L);
+            MemorySegment errno = NativeFunction.errnoSegment(arena);
+            int r = (int) IOCTL.call(errno, fd, request, 0L);
             if (r < 0) throw new NativeException(what, errnoOf(errno));
             return r;
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /** An ioctl that returns a new descriptor, or -1 (EPERM at the top of what the caller sees). */
@@ -198,6 +183,6 @@ public final class NamespaceFiles {
     }
 
     private static int errnoOf(MemorySegment captured) {
-        return Downcalls.errno(captured);
+        return NativeFunction.errno(captured);
     }
 }

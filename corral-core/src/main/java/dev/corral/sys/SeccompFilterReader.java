@@ -1,18 +1,14 @@
 package dev.corral.sys;
 
+import static dev.corral.sys.NativeFunction.pointer;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Reads the seccomp filters a process runs under, as the kernel holds them
@@ -27,10 +23,8 @@ public final class SeccompFilterReader {
     static final int WALL = 0x40000000;
     static final int ENOENT = 2;
 
-    private static final MethodHandle PTRACE = Downcalls.withErrno("ptrace",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle WAITPID = Downcalls.withErrno("waitpid",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final NativeFunction PTRACE = NativeFunction.libc("ptrace");
+    private static final NativeFunction WAITPID = NativeFunction.libc("waitpid");
 
     private SeccompFilterReader() {}
 
@@ -60,18 +54,18 @@ public final class SeccompFilterReader {
 
     private static List<byte[]> read(int pid) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Downcalls.errnoSegment(arena);
-            if ((long) PTRACE.invokeExact(errno, PTRACE_SEIZE, pid, 0L, MemorySegment.NULL) < 0) {
-                throw failure(pid, Downcalls.errno(errno), "seize");
+            MemorySegment errno = NativeFunction.errnoSegment(arena);
+            if ((long) PTRACE.call(errno, PTRACE_SEIZE, pid, 0L, 0L) < 0) {
+                throw failure(pid, NativeFunction.errno(errno), "seize");
             }
             long resend = 0;
             try {
-                if ((long) PTRACE.invokeExact(errno, PTRACE_INTERRUPT, pid, 0L, MemorySegment.NULL) < 0) {
-                    throw failure(pid, Downcalls.errno(errno), "interrupt");
+                if ((long) PTRACE.call(errno, PTRACE_INTERRUPT, pid, 0L, 0L) < 0) {
+                    throw failure(pid, NativeFunction.errno(errno), "interrupt");
                 }
                 MemorySegment status = arena.allocate(JAVA_INT);
-                if ((int) WAITPID.invokeExact(errno, pid, status, WALL) < 0) {
-                    throw failure(pid, Downcalls.errno(errno), "wait for");
+                if ((int) WAITPID.call(errno, pid, pointer(status), WALL) < 0) {
+                    throw failure(pid, NativeFunction.errno(errno), "wait for");
                 }
                 int st = status.get(JAVA_INT, 0);
                 // A signal that arrived first stops the process for its delivery: it is passed on at
@@ -79,22 +73,22 @@ public final class SeccompFilterReader {
                 if ((st & 0xff) == 0x7f && (st >> 16) == 0) resend = (st >> 8) & 0xff;
                 List<byte[]> newestFirst = new ArrayList<>();
                 for (long i = 0; ; i++) {
-                    long n = (long) PTRACE.invokeExact(errno, PTRACE_SECCOMP_GET_FILTER, pid, i, MemorySegment.NULL);
+                    long n = (long) PTRACE.call(errno, PTRACE_SECCOMP_GET_FILTER, pid, i, 0L);
                     if (n < 0) {
-                        int e = Downcalls.errno(errno);
+                        int e = NativeFunction.errno(errno);
                         if (e == ENOENT) break;
                         throw failure(pid, e, "read the seccomp filters of");
                     }
                     MemorySegment buf = arena.allocate(n * 8, 8);
-                    if ((long) PTRACE.invokeExact(errno, PTRACE_SECCOMP_GET_FILTER, pid, i, buf) < 0) {
-                        throw failure(pid, Downcalls.errno(errno), "read the seccomp filters of");
+                    if ((long) PTRACE.call(errno, PTRACE_SECCOMP_GET_FILTER, pid, i, pointer(buf)) < 0) {
+                        throw failure(pid, NativeFunction.errno(errno), "read the seccomp filters of");
                     }
                     newestFirst.add(buf.toArray(JAVA_BYTE));
                 }
                 if (newestFirst.isEmpty()) throw failure(pid, ENOENT, "read the seccomp filters of");
                 return newestFirst.reversed();
             } finally {
-                long ignored = (long) PTRACE.invokeExact(errno, PTRACE_DETACH, pid, 0L, MemorySegment.ofAddress(resend));
+                long ignored = (long) PTRACE.call(errno, PTRACE_DETACH, pid, 0L, resend);
             }
         } catch (NativeException e) {
             throw e;

@@ -1,9 +1,8 @@
 package dev.corral.sys;
 
+import static dev.corral.sys.NativeFunction.pointer;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -32,23 +31,18 @@ public final class Sockets {
     static final int BACKLOG = 4096;
     public static final int EADDRINUSE = 98;
 
-    private static final MethodHandle SOCKET = errno("socket",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SETSOCKOPT = errno("setsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle BIND = errno("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle LISTEN = errno("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle GETSOCKNAME = errno("getsockname",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final NativeFunction SOCKET = NativeFunction.libc("socket");
+    private static final NativeFunction SETSOCKOPT = NativeFunction.libc("setsockopt");
+    private static final NativeFunction BIND = NativeFunction.libc("bind");
+    private static final NativeFunction LISTEN = NativeFunction.libc("listen");
+    private static final NativeFunction GETSOCKNAME = NativeFunction.libc("getsockname");
 
-    private static final MethodHandle SHUTDOWN = errno("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle CONNECT = errno("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle ACCEPT4 = errno("accept4",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    private static final MethodHandle GETSOCKOPT = errno("getsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SENDMSG = errno("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RECVMSG = errno("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final NativeFunction SHUTDOWN = NativeFunction.libc("shutdown");
+    private static final NativeFunction CONNECT = NativeFunction.libc("connect");
+    private static final NativeFunction ACCEPT4 = NativeFunction.libc("accept4");
+    private static final NativeFunction GETSOCKOPT = NativeFunction.libc("getsockopt");
+    private static final NativeFunction SENDMSG = NativeFunction.libc("sendmsg");
+    private static final NativeFunction RECVMSG = NativeFunction.libc("recvmsg");
     static final int SO_PEERCRED = 17, SCM_RIGHTS = 1, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
     /** The most descriptors one message carries (SCM_MAX_FD is 253; corral needs a handful). */
     public static final int MAX_FDS = 16;
@@ -61,31 +55,31 @@ public final class Sockets {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment addr = unixAddress(arena, path);
             int fd = socket(AF_UNIX, where);
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            if ((int) CONNECT.invokeExact(state, fd, addr, (int) addr.byteSize()) < 0) {
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            if ((int) CONNECT.call(state, fd, pointer(addr), (int) addr.byteSize()) < 0) {
                 int e = errno(state);
                 Libc.close(fd);
                 throw new NativeException("connect " + where, e);
             }
             return fd;
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /** Shuts a socket down both ways; on a listening socket this also wakes a thread blocked in accept. */
     public static void shutdown(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) SHUTDOWN.invokeExact(Downcalls.errnoSegment(arena), fd, 2 /* SHUT_RDWR */);
-        } catch (Throwable t) { throw fatal(t); }
+            int ignored = (int) SHUTDOWN.call(NativeFunction.errnoSegment(arena), fd, 2 /* SHUT_RDWR */);
+        }
     }
 
     /** Waits for the next connection on a listening socket; the new socket is close-on-exec. */
     public static int accept(int fd) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            int c = (int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            int c = (int) ACCEPT4.call(state, fd, 0, 0, SOCK_CLOEXEC);
             if (c < 0) throw new NativeException("accept", errno(state));
             return c;
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /** The peer of a connected Unix socket, as the kernel recorded it at connect (SO_PEERCRED). */
@@ -95,12 +89,12 @@ public final class Sockets {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cred = arena.allocate(12, 4);
             MemorySegment len = arena.allocateFrom(JAVA_INT, 12);
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            if ((int) GETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_PEERCRED, cred, len) < 0) {
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            if ((int) GETSOCKOPT.call(state, fd, SOL_SOCKET, SO_PEERCRED, pointer(cred), pointer(len)) < 0) {
                 throw new NativeException("getsockopt(SO_PEERCRED)", errno(state));
             }
             return new PeerCredentials(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /** Sends {@code data} with {@code fds} attached (SCM_RIGHTS), in one message. */
@@ -124,11 +118,11 @@ public final class Sockets {
                 msg.set(ADDRESS, 32, control);
                 msg.set(JAVA_LONG, 40, space);
             }
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            long n = (long) SENDMSG.invokeExact(state, fd, msg, MSG_NOSIGNAL);
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            long n = (long) SENDMSG.call(state, fd, pointer(msg), MSG_NOSIGNAL);
             if (n < 0) throw new NativeException("sendmsg", errno(state));
             if (n != data.length) throw new NativeException("sendmsg (short)", 5 /* EIO */);
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     /** One message and the descriptors attached to it (received close-on-exec). */
@@ -148,8 +142,8 @@ public final class Sockets {
             msg.set(JAVA_LONG, 24, 1);
             msg.set(ADDRESS, 32, control);
             msg.set(JAVA_LONG, 40, space);
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            long n = (long) RECVMSG.invokeExact(state, fd, msg, MSG_CMSG_CLOEXEC);
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            long n = (long) RECVMSG.call(state, fd, pointer(msg), MSG_CMSG_CLOEXEC);
             if (n < 0) throw new NativeException("recvmsg", errno(state));
             int[] fds = new int[0];
             long controlLen = msg.get(JAVA_LONG, 40);
@@ -159,7 +153,7 @@ public final class Sockets {
                 for (int i = 0; i < count; i++) fds[i] = control.get(JAVA_INT, 16 + 4L * i);
             }
             return new Received(buf.asSlice(0, n).toArray(JAVA_BYTE), fds);
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     private static long align8(long n) {
@@ -173,10 +167,6 @@ public final class Sockets {
         addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
         MemorySegment.copy(bytes, 0, addr, JAVA_BYTE, 2, bytes.length);
         return addr;
-    }
-
-    private static MethodHandle errno(String name, FunctionDescriptor fd) {
-        return Downcalls.withErrno(name, fd);
     }
 
     /**
@@ -238,50 +228,44 @@ public final class Sockets {
             MemorySegment addr = arena.allocate(128);
             MemorySegment len = arena.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, 128);
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            int r = (int) GETSOCKNAME.invokeExact(state, fd, addr, len);
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            int r = (int) GETSOCKNAME.call(state, fd, pointer(addr), pointer(len));
             if (r < 0) throw new NativeException("getsockname", errno(state));
             return Short.toUnsignedInt(addr.get(JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN), 2));
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     private static int socket(int family, String where) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            int fd = (int) SOCKET.invokeExact(state, family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            int fd = (int) SOCKET.call(state, family, SOCK_STREAM | SOCK_CLOEXEC, 0);
             if (fd < 0) throw new NativeException("socket for " + where, errno(state));
             return fd;
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     private static void setIntOption(int fd, int level, int name, int value, Arena arena, String what)
             throws NativeException {
-        try {
-            MemorySegment v = arena.allocateFrom(JAVA_INT, value);
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            if ((int) SETSOCKOPT.invokeExact(state, fd, level, name, v, 4) < 0) {
-                throw new NativeException(what, errno(state));
-            }
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        MemorySegment v = arena.allocateFrom(JAVA_INT, value);
+        MemorySegment state = NativeFunction.errnoSegment(arena);
+        if ((int) SETSOCKOPT.call(state, fd, level, name, pointer(v), 4) < 0) {
+            throw new NativeException(what, errno(state));
+        }
     }
 
     private static void bindAndListen(int fd, MemorySegment addr, String where) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Downcalls.errnoSegment(arena);
-            if ((int) BIND.invokeExact(state, fd, addr, (int) addr.byteSize()) < 0) {
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            if ((int) BIND.call(state, fd, pointer(addr), (int) addr.byteSize()) < 0) {
                 throw new NativeException("bind " + where, errno(state));
             }
-            if ((int) LISTEN.invokeExact(state, fd, BACKLOG) < 0) {
+            if ((int) LISTEN.call(state, fd, BACKLOG) < 0) {
                 throw new NativeException("listen " + where, errno(state));
             }
-        } catch (NativeException e) { throw e; } catch (Throwable t) { throw fatal(t); }
+        }
     }
 
     private static int errno(MemorySegment state) {
-        return Downcalls.errno(state);
-    }
-
-    private static RuntimeException fatal(Throwable t) {
-        return new IllegalStateException("native call failed to link or run", t);
+        return NativeFunction.errno(state);
     }
 }

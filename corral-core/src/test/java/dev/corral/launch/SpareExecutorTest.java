@@ -3,6 +3,7 @@ package dev.corral.launch;
 import dev.corral.JailBuilder;
 import dev.corral.JailBuilder.StdioMode;
 import dev.corral.JailedProcess;
+import dev.corral.ListeningSocket;
 import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.JailSpec;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,37 @@ class SpareExecutorTest {
         awaitGone(pipedSpare);
         long last = awaitSpare(launcher, pipedSpare);
         assertThat(dropSpare(launcher)).isEqualTo(last);
+    }
+
+    /**
+     * The CLI spawns its executor while it parses its arguments: the start that follows takes it,
+     * and one that cannot (it hands over a listening socket) leaves none idle beside its jail.
+     */
+    @Test
+    void aSpareSpawnedAheadServesTheNextStartOrIsDropped() throws Exception {
+        Launcher launcher = new Launcher(new LocalHost());
+        launcher.spawnAhead(StdioMode.PIPE);
+        long ahead = launcher.spare().readyPid();
+        for (int i = 0; i < 500 && !comm(ahead).equals("corral-spare"); i++) Thread.sleep(10);
+        assertThat(comm(ahead)).as("spawned, and waiting for its plan").isEqualTo("corral-spare");
+        JailedProcess first = launcher.start(READS_STDIN, StdioMode.PIPE);
+        assertThat(first.pid()).as("the first start's monitor is the executor spawned ahead").isEqualTo(ahead);
+        finish(first);
+        Thread.sleep(200);
+        assertThat(launcher.spare().readyPid()).as("one start, and no spare behind it").isEqualTo(-1);
+
+        launcher.spawnAhead(StdioMode.PIPE);
+        long unused = launcher.spare().readyPid();
+        assertThat(unused).isPositive().isNotEqualTo(ahead);
+        try (ListeningSocket socket = ListeningSocket.open("127.0.0.1:0")) {
+            JailSpec passing = new JailBuilder().command("true").cgroup(CgroupSpec.Mode.NONE)
+                    .passListeningSocket(socket).build();
+            JailedProcess p = launcher.start(passing, StdioMode.PIPE);
+            assertThat(p.pid()).isNotEqualTo(unused);
+            assertThat(launcher.spare().readyPid()).isEqualTo(-1);
+            awaitGone(unused);
+            finish(p);
+        }
     }
 
     /**
