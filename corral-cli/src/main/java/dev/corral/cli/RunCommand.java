@@ -72,8 +72,17 @@ final class RunCommand implements Callable<Integer> {
             if (a.equals("--")) break;
             if (a.equals("--dry-run") || a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) return;
         }
-        Thread.ofPlatform().daemon().name("corral-spawn-ahead")
-                .start(() -> Launcher.shared().spawnAhead(JailBuilder.StdioMode.INHERIT));
+        Thread.ofPlatform().daemon().name("corral-spawn-ahead").start(() -> {
+            Launcher.shared().spawnAhead(JailBuilder.StdioMode.INHERIT);
+            // A plan of the default jail, thrown away: the planner's first run on a cold JVM (its
+            // classes, call sites, the cgroup and filesystem probes: about 30 ms) then overlaps
+            // the parsing too, and the real plan runs warm. Planning changes nothing on the host.
+            try {
+                Launcher.shared().plan(new JailBuilder().command("true").build());
+            } catch (RuntimeException | dev.corral.spec.SpecException e) {
+                // the real plan says what is wrong, if anything is
+            }
+        });
     }
 
     /** Why a jail could not be started or followed, said once; the exit status it means. */
