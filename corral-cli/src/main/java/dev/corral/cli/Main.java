@@ -40,6 +40,8 @@ public final class Main {
             e.printStackTrace();
             return ExitCodes.SETUP_FAILED;
         });
-        return cli.execute(args);
+        int status = cli.execute(args);
+        RunCommand.dropSpawnedAhead();
+        return status;
     }
 }

@@ -62,6 +62,10 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** Counted down once the executor spawned ahead is there (or could not be made). */
+    private static final java.util.concurrent.CountDownLatch SPAWNED_AHEAD = new java.util.concurrent.CountDownLatch(1);
+    private static volatile boolean spawningAhead;
+
     /**
      * Spawns the executor, on a thread of its own, while the main thread parses the arguments: a
      * cold JVM's first native call and the spawn then cost no time of their own (on a machine
@@ -72,8 +76,13 @@ final class RunCommand implements Callable<Integer> {
             if (a.equals("--")) break;
             if (a.equals("--dry-run") || a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) return;
         }
+        spawningAhead = true;
         Thread.ofPlatform().daemon().name("corral-spawn-ahead").start(() -> {
-            Launcher.shared().spawnAhead(JailBuilder.StdioMode.INHERIT);
+            try {
+                Launcher.shared().spawnAhead(JailBuilder.StdioMode.INHERIT);
+            } finally {
+                SPAWNED_AHEAD.countDown();
+            }
             // A plan of the default jail, thrown away: the planner's first run on a cold JVM (its
             // classes, call sites, the cgroup and filesystem probes: about 30 ms) then overlaps
             // the parsing too, and the real plan runs warm. Planning changes nothing on the host.
@@ -83,6 +92,21 @@ final class RunCommand implements Callable<Integer> {
                 // the real plan says what is wrong, if anything is
             }
         });
+    }
+
+    /**
+     * After the command: the executor spawned ahead, if no jail took it (a usage error, a bad
+     * spec), is ended and reaped here rather than left to init.
+     */
+    static void dropSpawnedAhead() {
+        if (!spawningAhead) return;
+        try {
+            SPAWNED_AHEAD.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        Launcher.shared().dropSpawnedAhead();
     }
 
     /** Why a jail could not be started or followed, said once; the exit status it means. */

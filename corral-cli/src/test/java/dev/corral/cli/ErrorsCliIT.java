@@ -48,6 +48,34 @@ class ErrorsCliIT {
         assertUsageError(Cli.run("run", "--unshare-nett", "--", "true"), "Unknown option: '--unshare-nett'");
     }
 
+    /**
+     * `corral run` spawns its executor while it parses its arguments. When a bad argument ends it
+     * before any jail, it ends and reaps that executor itself: none is left for init to reap.
+     */
+    @Test
+    void aUsageErrorLeavesNoExecutorBehind() throws Exception {
+        assertUsageError(Cli.run("run", "--unshare-nett", "--", "true"), "Unknown option");
+        assertThat(orphanedExecutors()).as("after a bad flag").isEmpty();
+        assertUsageError(Cli.run("run", "--rootfs", "/nonexistent", "--", "true"), "--rootfs");
+        assertThat(orphanedExecutors()).as("after a bad spec").isEmpty();
+    }
+
+    /** corral's executors (alive or zombies) whose parent is gone: init has them now. */
+    private static java.util.List<String> orphanedExecutors() throws java.io.IOException {
+        try (var procs = Files.list(Path.of("/proc"))) {
+            return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).map(p -> {
+                try {
+                    String stat = Files.readString(p.resolve("stat"));
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String ppid = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1];
+                    return comm.startsWith("corral-") && ppid.equals("1") ? p.getFileName() + " " + comm : null;
+                } catch (java.io.IOException | RuntimeException gone) {
+                    return null;
+                }
+            }).filter(java.util.Objects::nonNull).toList();
+        }
+    }
+
     @Test
     void noCommand() throws Exception {
         assertUsageError(Cli.run("run"), "corral: COMMAND: no program given");

@@ -88,6 +88,14 @@ public final class Launcher {
         spare.makeNow(stdio == StdioMode.PIPE ? Streams.PIPE : Streams.INHERIT);
     }
 
+    /**
+     * Ends the executor {@link #spawnAhead} made if no start took it, and waits for it to exit;
+     * for a program that ends without starting a jail.
+     */
+    public void dropSpawnedAhead() {
+        spare.dropAhead();
+    }
+
     /** Whether the running kernel has time namespaces (5.6 and later); it cannot change under us. */
     public static boolean kernelHasTimeNamespace() {
         return TimeNamespace.PRESENT;

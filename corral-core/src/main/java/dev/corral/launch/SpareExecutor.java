@@ -38,6 +38,18 @@ final class SpareExecutor {
             reap();
         }
 
+        /** As {@link #discard}, and waits for it to exit, on this thread. */
+        void discardAndWait() {
+            for (int fd : new int[] {control, events, stdin, stdout, stderr}) {
+                if (fd >= 0) Libc.close(fd);
+            }
+            try {
+                Libc.waitpid(pid);
+            } catch (NativeException ignored) {
+                // reaped already
+            }
+        }
+
         /** Kills it without touching its descriptors (someone else has them), and reaps it. */
         void kill() {
             Libc.kill(pid, 9 /* SIGKILL */);
@@ -110,6 +122,17 @@ final class SpareExecutor {
         Spawned spare = awaitReady();
         madeAhead = false;
         if (spare != null) spare.discard();
+    }
+
+    /**
+     * Ends the spare {@link #makeNow} made if no start took it, and waits for it to exit: a
+     * program that ends without a start (a bad argument) leaves no process for init to reap.
+     */
+    void dropAhead() {
+        if (!madeAhead) return;
+        Spawned spare = awaitReady();
+        madeAhead = false;
+        if (spare != null) spare.discardAndWait();
     }
 
     /** The pid of the spare waiting now, or -1. */
