@@ -16,7 +16,8 @@ public final class Main {
         // Jetty (daemon, ctl) logs through SLF4J: only what needs a human's attention.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-        var named = args.length > 0 ? CorralCommand.SUBCOMMANDS.get(args[0]) : null;
+        java.util.function.Supplier<Object> named = args.length == 0 ? null
+                : args[0].equals("aot-training") ? AotTrainingCommand::new : CorralCommand.SUBCOMMANDS.get(args[0]);
         if (named != null && args[0].equals("run")) RunCommand.spawnAhead(args);
         // picocli builds a command's model by reflection, tens of milliseconds on a cold JVM: a
         // command line that names a subcommand gets that one alone, under its full name, and
