@@ -1,0 +1,125 @@
+package dev.corral.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * The {@code ./corral} launcher at the repository root, the README's first command: it finds a
+ * JDK 25 whatever {@code java} the caller has, runs the built jar, and trains an AOT cache per
+ * kind of command the first time one runs.
+ */
+class LauncherIT {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final Path LAUNCHER = ROOT.resolve("corral");
+    private static final Path TARGET = ROOT.resolve("corral-cli/target");
+
+    record Result(int status, String out, String err) {}
+
+    /** A launcher that found its jar older than the sources would build, inside this build. */
+    @BeforeAll
+    static void theJarIsCurrent() throws Exception {
+        Path jar = TARGET.resolve("corral.jar");
+        assumeThat(jar).exists();
+        long built = Files.getLastModifiedTime(jar).toMillis();
+        try (Stream<Path> sources = Stream.of("corral-core/src/main", "corral-cli/src/main", "corral-daemon/src/main")
+                .map(ROOT::resolve).flatMap(LauncherIT::walk)) {
+            assumeThat(sources.filter(Files::isRegularFile).noneMatch(p -> modified(p) > built))
+                    .as("the jar is newer than every source (else the launcher would rebuild it)").isTrue();
+        }
+    }
+
+    @Test
+    void runsAJailedCommandAndTrainsTheCacheForRun() throws Exception {
+        Path cache = TARGET.resolve("corral-run.aot");
+        Files.deleteIfExists(cache);
+        Result r = launch(List.of(), Map.of(), "run", "--", "sh", "-c", "readlink /proc/self/ns/uts; id -u");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).endsWith("\n0\n").doesNotContain(Files.readSymbolicLink(Path.of("/proc/self/ns/uts")).toString());
+        assertThat(cache).as("trained by the first run").isNotEmptyFile();
+        assertThat(Files.getLastModifiedTime(cache)).isGreaterThan(Files.getLastModifiedTime(TARGET.resolve("corral.jar")));
+        Result again = launch(List.of(), Map.of(), "run", "--", "sh", "-c", "exit 7");
+        assertThat(again.status()).as(again.err()).isEqualTo(7);
+    }
+
+    @Test
+    void execTrainsACacheOfItsOwn() throws Exception {
+        Path cache = TARGET.resolve("corral-exec.aot");
+        Files.deleteIfExists(cache);
+        try (RunningJail jail = RunningJail.start(List.of(), List.of("--hostname", "launched"), "true")) {
+            Result r = launch(List.of(), Map.of(), "exec", "--pid", String.valueOf(jail.pid), "--", "hostname");
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.out()).isEqualTo("launched\n");
+        }
+        assertThat(cache).as("trained by the first exec").isNotEmptyFile();
+    }
+
+    @Test
+    void findsAJdk25WhenJavaHomeAndPathPointElsewhere() throws Exception {
+        Result r = launch(List.of(), Map.of("JAVA_HOME", "/nonexistent", "PATH", "/usr/bin:/bin"), "--version");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("corral development build\n");
+    }
+
+    /** nobody cannot write target/: no cache is trained or removed, and the command runs all the same. */
+    @Test
+    void aNormalUserRunsItWithoutWritingTheTree() throws Exception {
+        assumeThat(new com.sun.security.auth.module.UnixSystem().getUid()).isZero();
+        Result r = launch(Cli.NOBODY, Map.of(), "run", "--", "sh", "-c", "cat /proc/self/uid_map");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out().trim().split("\\s+")).containsExactly("0", "65534", "1");
+    }
+
+    private static Result launch(List<String> asUser, Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(asUser);
+        cmd.add(LAUNCHER.toString());
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile("corral-launcher-out", ".txt");
+        Path err = Files.createTempFile("corral-launcher-err", ".txt");
+        try {
+            out.toFile().setWritable(true, false);
+            err.toFile().setWritable(true, false);
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(new File("/"))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                throw new AssertionError("corral " + String.join(" ", args) + " did not finish in 120 s");
+            }
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    private static Stream<Path> walk(Path dir) {
+        try {
+            return Files.walk(dir);
+        } catch (java.io.IOException e) {
+            return Stream.empty();
+        }
+    }
+
+    private static long modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+}
