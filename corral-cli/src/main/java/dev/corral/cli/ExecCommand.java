@@ -66,6 +66,22 @@ final class ExecCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /**
+     * Prepares a join into this JVM's own namespaces, thrown away, on a thread of its own while
+     * the main thread parses the arguments: the join path's first run on a cold JVM (its classes,
+     * the first native call, reading /proc) then overlaps the parsing. It opens and closes
+     * descriptors and changes nothing.
+     */
+    static void prepareAhead() {
+        Thread.ofPlatform().daemon().name("corral-prepare-ahead").start(() -> {
+            try (JoinBuilder.Prepared ignored = new JoinBuilder().command("true").jail(ProcessHandle.current().pid()).prepare()) {
+                // only the warming counts
+            } catch (SpecException | JailSetupException | RuntimeException e) {
+                // the real exec says what is wrong, if anything is
+            }
+        });
+    }
+
     @Override
     public Integer call() {
         boolean byApp = target.pid == null && target.setnsSocket == null;

@@ -19,6 +19,7 @@ public final class Main {
         java.util.function.Supplier<Object> named = args.length == 0 ? null
                 : args[0].equals("aot-training") ? AotTrainingCommand::new : CorralCommand.SUBCOMMANDS.get(args[0]);
         if (named != null && args[0].equals("run")) RunCommand.spawnAhead(args);
+        if (named != null && args[0].equals("exec")) ExecCommand.prepareAhead();
         // picocli builds a command's model by reflection, tens of milliseconds on a cold JVM: a
         // command line that names a subcommand gets that one alone, under its full name, and
         // help, a version or an error the whole tree.
