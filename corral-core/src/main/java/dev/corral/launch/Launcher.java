@@ -489,5 +489,4 @@ public final class Launcher {
         for (int fd : fds) Libc.close(fd);
         fds.clear();
     }
-
 }

@@ -13,11 +13,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * (about 0.7 ms of a 4 ms jail on the machine we measure on) happens while the previous jail runs,
  * not on the path of the next start.
  *
- * <p>A spare is made only from the second start on, so a JVM that starts one jail (the CLI) never
- * pays for one. It serves only plans that pass the executor nothing of their own (no listening
- * sockets, no namespaces or root to join), with the same kind of streams as the start before. An
- * unused spare is an idle process named {@code corral-spare}; it exits when the JVM does (its plan
- * pipe ends). {@code -Dcorral.spareExecutor=false} turns spares off.
+ * <p>A spare is made from the second start on, so a JVM that starts one jail pays for none, unless
+ * it asks for one ahead of that start ({@link #makeNow}: the CLI, which spawns it while it parses
+ * its arguments, and drops it if no start comes). It serves only plans that pass the executor
+ * nothing of their own (no listening sockets, no namespaces or root to join), with the same kind
+ * of streams as the start before. An unused spare is an idle process named {@code corral-spare};
+ * it exits when the JVM does (its plan pipe ends). {@code -Dcorral.spareExecutor=false} turns
+ * spares off.
  */
 final class SpareExecutor {
     private static final boolean ENABLED = !"false".equals(System.getProperty("corral.spareExecutor"));
@@ -32,21 +34,23 @@ final class SpareExecutor {
     record Spawned(Streams streams, int pid, int control, int events, int stdin, int stdout, int stderr) {
         /** Closes our ends, so the executor reads the end of its plan and exits, and reaps it. */
         void discard() {
-            for (int fd : new int[] {control, events, stdin, stdout, stderr}) {
-                if (fd >= 0) Libc.close(fd);
-            }
+            closeOurEnds();
             reap();
         }
 
         /** As {@link #discard}, and waits for it to exit, on this thread. */
         void discardAndWait() {
-            for (int fd : new int[] {control, events, stdin, stdout, stderr}) {
-                if (fd >= 0) Libc.close(fd);
-            }
+            closeOurEnds();
             try {
                 Libc.waitpid(pid);
             } catch (NativeException ignored) {
                 // reaped already
+            }
+        }
+
+        private void closeOurEnds() {
+            for (int fd : new int[] {control, events, stdin, stdout, stderr}) {
+                if (fd >= 0) Libc.close(fd);
             }
         }
 
