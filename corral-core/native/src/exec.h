@@ -114,6 +114,8 @@ struct plan {
 
 /* plan.c */
 int plan_read(int fd, struct plan *out, const char **why);
+/* As plan_read, and keeps the message as read (header and body) in *raw, to pass it on. */
+int plan_read_keep(int fd, struct plan *out, const char **why, unsigned char **raw, size_t *raw_len);
 int parse_u64(const char *s, uint64_t *out);
 
 /* report.c */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,16 @@ static int is_pipe(int fd)
 	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
+/* A child cloned ahead of the plan and not (yet) the jail's: ended with us, not left to init. */
+static pid_t early_unused = -1;
+
 /* Failure of the monitor itself (before or around clone): step -1. */
 static __attribute__((noreturn)) void monitor_fail(int err, const char *what)
 {
+	if (early_unused > 0) {
+		kill(early_unused, SIGKILL);
+		waitpid(early_unused, NULL, 0);
+	}
 	event("ERR -1 %d %s", err, what);
 	_exit(125);
 }
@@ -163,16 +171,22 @@ static int status_code(int status)
  * argv[1], "PASSED,JOINED,ROOTED": how many descriptors Java put at PASS_FD_BASE.. and
  * JOIN_FD_BASE.., and whether ROOT_FD and CWD_FD are there. 0 or -1 if malformed.
  */
-static int handed_over(const char *arg, unsigned *passed, unsigned *joined, unsigned *rooted)
+/*
+ * argv[1]: "PASSED,JOINED,ROOTED[,FLAGS]": how many descriptors of each kind were handed over,
+ * and, for a spare that was handed nothing, the clone flags (hex) of the plan it expects: it
+ * clones the jail's first process with them while it waits (see clone_early).
+ */
+static int handed_over(const char *arg, unsigned *passed, unsigned *joined, unsigned *rooted, uint64_t *ahead)
 {
 	unsigned v[3] = { 0, 0, 0 };
 	int k = 0;
-	for (const char *c = arg; ; c++) {
+	const char *c = arg;
+	for (;; c++) {
 		if (*c >= '0' && *c <= '9' && v[k] < 1000) {
 			v[k] = v[k] * 10 + (unsigned)(*c - '0');
 		} else if (*c == ',' && k < 2 && c > arg && c[-1] != ',') {
 			k++;
-		} else if (*c == '\0' && k == 2 && c > arg && c[-1] != ',') {
+		} else if ((*c == '\0' || *c == ',') && k == 2 && c > arg && c[-1] != ',') {
 			break;
 		} else {
 			return -1;
@@ -180,14 +194,116 @@ static int handed_over(const char *arg, unsigned *passed, unsigned *joined, unsi
 	}
 	if (v[0] > PASS_FD_MAX || v[1] > JOIN_FD_MAX || v[2] > 1)
 		return -1;
+	*ahead = 0;
+	if (*c == ',') {
+		uint64_t f = 0;
+		int digits = 0;
+		for (c++; *c; c++, digits++) {
+			int d = *c >= '0' && *c <= '9' ? *c - '0' : *c >= 'a' && *c <= 'f' ? *c - 'a' + 10 : -1;
+			if (d < 0 || digits >= 16)
+				return -1;
+			f = f << 4 | (uint64_t)d;
+		}
+		if (f == 0 || v[0] || v[1] || v[2])
+			return -1;
+		*ahead = f;
+	}
 	*passed = v[0], *joined = v[1], *rooted = v[2];
 	return 0;
+}
+
+/* The pipes between the monitor and the jail's first process, by use. */
+enum { P_GO, P_ST, P_READY, P_EX, P_PLAN, P_COUNT };
+
+/*
+ * The namespaces that are copies of the caller's (its mounts, its hostname) are made only once
+ * the plan has come, by the child itself: a spare may wait for hours, and the jail must see the
+ * host as it is when it starts. unshare() of these by a process in its new user namespace makes
+ * them as clone() would have, owned by that user namespace.
+ */
+#define CLONE_LATE ((uint64_t)(CLONE_NEWNS | CLONE_NEWUTS))
+
+/*
+ * Clones the jail's first process before the plan has come, with the flags of the plan a spare
+ * expects: the new namespaces (the network namespace alone takes ~0.4 ms) are made while it
+ * waits, not on the start's path. The child waits for the plan on a pipe of its own (P_PLAN), and
+ * runs it only if it asks for the flags it was cloned for. Its pid, or -1 (then the start clones
+ * as usual). p: the pipes, of which the parent keeps its ends.
+ */
+static pid_t clone_early(uint64_t flags, int p[P_COUNT][2])
+{
+	if (!(flags & CLONE_NEWUSER))
+		return -1; /* only a new user namespace lets the child make the late ones itself */
+	for (int i = 0; i < P_COUNT; i++) {
+		if (pipe2(p[i], O_CLOEXEC) < 0) {
+			while (i-- > 0) {
+				close(p[i][0]);
+				close(p[i][1]);
+			}
+			return -1;
+		}
+	}
+	struct clone_args_ ca = { .flags = flags & ~CLONE_LATE, .exit_signal = SIGCHLD };
+	pid_t child = (pid_t)syscall(SYS_clone3, &ca, (size_t)CLONE_ARGS_SIZE_VER0);
+	if (child == 0) {
+		close(PLAN_FD);
+		close(EVENT_FD);
+		close(p[P_GO][1]);
+		close(p[P_ST][0]);
+		close(p[P_READY][0]);
+		close(p[P_EX][0]);
+		close(p[P_PLAN][1]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		struct plan plan;
+		const char *why = NULL;
+		/* The monitor has checked the plan; anything short of it means the monitor is gone. */
+		if (plan_read(p[P_PLAN][0], &plan, &why) < 0 || plan.clone_flags != flags)
+			_exit(125);
+		close(p[P_PLAN][0]);
+		prctl(PR_SET_NAME, "corral-monitor", 0, 0, 0);
+		if ((flags & CLONE_LATE) && unshare((int)(flags & CLONE_LATE)) < 0) {
+			report_init(p[P_ST][1]);
+			fail_step(-1, errno, "unshare the mount and uts namespaces");
+		}
+		run_child(&plan, p[P_GO][0], p[P_READY][1], p[P_ST][1], p[P_EX][1]);
+	}
+	int ends[] = { p[P_GO][0], p[P_ST][1], p[P_READY][1], p[P_EX][1], p[P_PLAN][0] };
+	for (int i = 0; i < P_COUNT; i++)
+		close(ends[i]);
+	if (child < 0) {
+		for (int i = 0; i < P_COUNT; i++)
+			close(i == P_GO || i == P_PLAN ? p[i][1] : p[i][0]);
+		return -1;
+	}
+	return child;
+}
+
+/*
+ * Gives the plan to the child cloned early if it was cloned as the plan wants and the jail has
+ * no cgroup (best born in it, or moved in before it runs); else kills it unused. Its pid, or -1.
+ */
+static pid_t use_early(pid_t early, int p[P_COUNT][2], const struct plan *plan, uint64_t flags, int cgroups,
+		       const unsigned char *raw, size_t raw_len)
+{
+	int fits = plan->clone_flags == flags && cgroups == 0
+		   && write_all(p[P_PLAN][1], raw, raw_len) == (ssize_t)raw_len;
+	close(p[P_PLAN][1]);
+	if (fits)
+		return early;
+	kill(early, SIGKILL);
+	waitpid(early, NULL, 0);
+	close(p[P_GO][1]);
+	close(p[P_ST][0]);
+	close(p[P_READY][0]);
+	close(p[P_EX][0]);
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	unsigned passed_n, joined_n, rooted_n;
-	if (argc != 2 || handed_over(argv[1], &passed_n, &joined_n, &rooted_n) < 0 || !is_pipe(PLAN_FD)
+	uint64_t ahead;
+	if (argc != 2 || handed_over(argv[1], &passed_n, &joined_n, &rooted_n, &ahead) < 0 || !is_pipe(PLAN_FD)
 	    || !is_pipe(EVENT_FD)) {
 		fprintf(stderr, "corral-exec: internal executor of corral; run 'corral' instead.\n");
 		return 125;
@@ -223,11 +339,16 @@ int main(int argc, char **argv)
 		return 125; /* the caller died before the death signal was armed */
 	/* Until its plan comes, an executor is only a spare (as ps shows). */
 	prctl(PR_SET_NAME, "corral-spare", 0, 0, 0);
+	int early_p[P_COUNT][2];
+	pid_t early = ahead ? clone_early(ahead, early_p) : -1;
+	early_unused = early;
 
 	struct plan plan;
 	const char *why = NULL;
-	if (plan_read(PLAN_FD, &plan, &why) < 0)
-		monitor_fail(EINVAL, why);
+	unsigned char *raw = NULL;
+	size_t raw_len = 0;
+	if (plan_read_keep(PLAN_FD, &plan, &why, early > 0 ? &raw : NULL, &raw_len) < 0)
+		monitor_fail(EINVAL, why); /* an early child dies with us (its death signal) */
 	prctl(PR_SET_NAME, "corral-monitor", 0, 0, 0);
 	int passed = passed_fds_check(&plan, &why);
 	if (passed < 0)
@@ -252,58 +373,70 @@ int main(int argc, char **argv)
 		monitor_fail(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		monitor_fail(errno, "signalfd");
 	/*
 	 * go: "the maps are written"; st: a failure report (end-of-file: exec succeeded);
 	 * ready: the namespaces exist; ex: the application's status from the jail's init.
 	 */
 	int go[2], st[2], ready[2], ex[2];
-	if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0
-	    || pipe2(ex, O_CLOEXEC) < 0)
-		monitor_fail(errno, "set up pipes");
-
-	int cg_idx = -1;
-	int cgfd = cgroups > 0 ? cgroup_birth_open(&cg_idx) : -1;
-	if (cgfd == -2) {
-		event("ERR %d %d open the cgroup", cg_idx, errno);
-		cgroup_remove_all();
-		_exit(125);
+	pid_t child = early > 0 ? use_early(early, early_p, &plan, ahead, cgroups, raw, raw_len) : -1;
+	early_unused = -1; /* the jail's now, or killed and reaped */
+	free(raw);
+	if (child > 0) {
+		/* Its ends of the pipes were closed when it was cloned. */
+		go[1] = early_p[P_GO][1];
+		st[0] = early_p[P_ST][0];
+		ready[0] = early_p[P_READY][0];
+		ex[0] = early_p[P_EX][0];
+	} else {
+		if (pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0
+		    || pipe2(ex, O_CLOEXEC) < 0)
+			monitor_fail(errno, "set up pipes");
+		int cg_idx = -1;
+		int cgfd = cgroups > 0 ? cgroup_birth_open(&cg_idx) : -1;
+		if (cgfd == -2) {
+			event("ERR %d %d open the cgroup", cg_idx, errno);
+			cgroup_remove_all();
+			_exit(125);
+		}
+		struct clone_args_ ca = { .flags = plan.clone_flags, .exit_signal = SIGCHLD };
+		if (cgfd >= 0) {
+			/* Born in its cgroup: no migration (cgroup v2). */
+			ca.flags |= CLONE_INTO_CGROUP;
+			ca.cgroup = (uint64_t)cgfd;
+			child = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+			if (child >= 0)
+				cgroup_born_in();
+			/*
+			 * Refused (a kernel before 5.7, or the cgroup itself): clone as without one and
+			 * move the child in below, where a cgroup that cannot take it gets its own
+			 * precise error.
+			 */
+			ca.flags &= ~CLONE_INTO_CGROUP;
+			ca.cgroup = 0;
+			close(cgfd);
+		}
+		if (child < 0)
+			child = (pid_t)syscall(SYS_clone3, &ca, (size_t)CLONE_ARGS_SIZE_VER0);
+		if (child < 0)
+			monitor_fail(errno, "clone");
+		if (child == 0) {
+			close(PLAN_FD);
+			close(EVENT_FD);
+			close(sfd);
+			close(go[1]);
+			close(st[0]);
+			close(ready[0]);
+			close(ex[0]);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			run_child(&plan, go[0], ready[1], st[1], ex[1]);
+		}
+		close(go[0]);
+		close(st[1]);
+		close(ready[1]);
+		close(ex[1]);
 	}
-	struct clone_args_ ca = { .flags = plan.clone_flags, .exit_signal = SIGCHLD };
-	pid_t child = -1;
-	if (cgfd >= 0) {
-		/* Born in its cgroup: no migration (cgroup v2). */
-		ca.flags |= CLONE_INTO_CGROUP;
-		ca.cgroup = (uint64_t)cgfd;
-		child = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
-		if (child >= 0)
-			cgroup_born_in();
-		/*
-		 * Refused (a kernel before 5.7, or the cgroup itself): clone as without one and move
-		 * the child in below, where a cgroup that cannot take it gets its own precise error.
-		 */
-		ca.flags &= ~CLONE_INTO_CGROUP;
-		ca.cgroup = 0;
-		close(cgfd);
-	}
-	if (child < 0)
-		child = (pid_t)syscall(SYS_clone3, &ca, (size_t)CLONE_ARGS_SIZE_VER0);
-	if (child < 0)
-		monitor_fail(errno, "clone");
-	if (child == 0) {
-		close(PLAN_FD);
-		close(EVENT_FD);
-		close(sfd);
-		close(go[1]);
-		close(st[0]);
-		close(ready[0]);
-		close(ex[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		run_child(&plan, go[0], ready[1], st[1], ex[1]);
-	}
-	close(go[0]);
-	close(st[1]);
-	close(ready[1]);
-	close(ex[1]);
 	passed_fds_close(passed);
 	if (joined > 0)
 		joined_fds_close();

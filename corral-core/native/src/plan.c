@@ -65,6 +65,11 @@ int parse_u64(const char *s, uint64_t *out)
  */
 int plan_read(int fd, struct plan *out, const char **why)
 {
+	return plan_read_keep(fd, out, why, NULL, NULL);
+}
+
+int plan_read_keep(int fd, struct plan *out, const char **why, unsigned char **raw, size_t *raw_len)
+{
 	unsigned char head[12];
 	if (read_full(fd, head, sizeof head) < 0)
 		return *why = "plan: short read of header", -1;
@@ -75,9 +80,11 @@ int plan_read(int fd, struct plan *out, const char **why)
 	uint32_t len = le32(head + 8);
 	if (len < 12 || len > PLAN_MAX_BYTES)
 		return *why = "plan: body length out of range", -1;
-	unsigned char *body = malloc(len);
-	if (!body)
+	unsigned char *msg = malloc(sizeof head + len);
+	if (!msg)
 		return *why = "plan: out of memory", -1;
+	memcpy(msg, head, sizeof head);
+	unsigned char *body = msg + sizeof head;
 	if (read_full(fd, body, len) < 0)
 		return *why = "plan: short read of body", -1;
 
@@ -123,6 +130,11 @@ int plan_read(int fd, struct plan *out, const char **why)
 	}
 	if (p != end)
 		return *why = "plan: trailing bytes", -1;
-	free(body);
+	if (raw) {
+		*raw = msg;
+		*raw_len = sizeof head + len;
+	} else {
+		free(msg);
+	}
 	return 0;
 }

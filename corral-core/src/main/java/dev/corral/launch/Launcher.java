@@ -62,7 +62,7 @@ public final class Launcher {
 
     private final HostView host;
     private final Executor executor;
-    private final SpareExecutor spare = new SpareExecutor(streams -> spawnSpare(streams));
+    private final SpareExecutor spare = new SpareExecutor(this::spawnSpare);
 
     public Launcher(HostView host) {
         this.host = host;
@@ -279,11 +279,12 @@ public final class Launcher {
         // A plan that hands the executor nothing of its own can take the one spawned ahead of it.
         boolean plain = opened == null && plan.passedFds().isEmpty() && plan.joins().isEmpty();
         Spawned executor = null;
-        if (plain) executor = spare.take(streams);
+        // A jail without a cgroup of its own: the next spare clones its child ahead, as this plan did.
+        if (plain) executor = spare.take(streams, cgroup == null ? plan.cloneFlags() : 0);
         else spare.passOver();
         MonitoredJail jail;
         try {
-            if (executor == null) executor = spawn(streams, plan, opened);
+            if (executor == null) executor = spawn(streams, plan, opened, 0);
             if (sink != null) {
                 int out = executor.stdout();
                 // The loop's from now on, even if the start fails.
@@ -313,7 +314,8 @@ public final class Launcher {
      * Spawns an executor with its pipes, and what the plan hands it: passed sockets, namespaces
      * to join, a running jail's root and cwd. Returns the parent's ends.
      */
-    private Spawned spawn(Streams streams, LaunchPlan plan, Opened opened) throws JailSetupException, NativeException {
+    private Spawned spawn(Streams streams, LaunchPlan plan, Opened opened, long cloneAhead)
+            throws JailSetupException, NativeException {
         List<Integer> parentEnds = new ArrayList<>();
         List<Integer> childEnds = new ArrayList<>();
         try {
@@ -364,7 +366,8 @@ public final class Launcher {
             // What was handed over, so that the executor closes anything else at once: the JVM's
             // stream descriptors are not close-on-exec, and another jail's pipe must not stay
             // open in this executor (least of all in a spare, which waits long).
-            String handedOver = passed.length + "," + joined.length + "," + (opened != null ? 1 : 0);
+            String handedOver = passed.length + "," + joined.length + "," + (opened != null ? 1 : 0)
+                    + (cloneAhead != 0 ? "," + Long.toHexString(cloneAhead) : "");
             int pid = Libc.spawn(executor.path(), List.of("corral-exec", handedOver), from, to);
             parentEnds.clear(); // the caller's now
             return new Spawned(streams, pid, ctl[1], events[0], streams == Streams.PIPE ? in[1] : -1,
@@ -375,9 +378,9 @@ public final class Launcher {
         }
     }
 
-    private Spawned spawnSpare(Streams streams) throws NativeException {
+    private Spawned spawnSpare(Streams streams, long cloneAhead) throws NativeException {
         try {
-            return spawn(streams, null, null);
+            return spawn(streams, null, null, cloneAhead);
         } catch (JailSetupException e) {
             throw new IllegalStateException("an executor without a plan has nothing to check", e);
         }

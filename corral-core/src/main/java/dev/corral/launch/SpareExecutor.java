@@ -85,7 +85,12 @@ final class SpareExecutor {
 
     /** Spawns an executor with the given streams. */
     interface Spawner {
-        Spawned spawn(Streams streams) throws NativeException;
+        /**
+         * {@code cloneAhead}: the clone flags of the plan the spare will likely get, with which it
+         * clones the jail's first process while it waits (0: it does not); a plan with other
+         * flags gets a fresh one.
+         */
+        Spawned spawn(Streams streams, long cloneAhead) throws NativeException;
     }
 
     private final Spawner spawner;
@@ -103,9 +108,10 @@ final class SpareExecutor {
 
     /**
      * For a start with {@code streams}: the spare if there is one of that kind and it still waits,
-     * else null (the caller spawns its own). From the second start on, a new spare is made behind it.
+     * else null (the caller spawns its own). From the second start on, a new spare is made behind
+     * it, which clones its child ahead with {@code cloneFlags} (0: it does not).
      */
-    Spawned take(Streams streams) {
+    Spawned take(Streams streams, long cloneFlags) {
         int n = starts.incrementAndGet();
         Spawned spare = awaitReady();
         madeAhead = false;
@@ -113,7 +119,7 @@ final class SpareExecutor {
             spare.discard();
             spare = null;
         }
-        if (n >= 2 && ENABLED) refill(streams);
+        if (n >= 2 && ENABLED) refill(streams, cloneFlags);
         return spare;
     }
 
@@ -160,12 +166,12 @@ final class SpareExecutor {
     void makeNow(Streams streams) {
         if (ENABLED && claim()) {
             madeAhead = true;
-            make(streams);
+            make(streams, 0);
         }
     }
 
-    private void refill(Streams streams) {
-        if (claim()) Thread.ofVirtual().name("corral-spare-executor").start(() -> make(streams));
+    private void refill(Streams streams, long cloneAhead) {
+        if (claim()) Thread.ofVirtual().name("corral-spare-executor").start(() -> make(streams, cloneAhead));
     }
 
     private boolean claim() {
@@ -176,9 +182,9 @@ final class SpareExecutor {
         }
     }
 
-    private void make(Streams streams) {
+    private void make(Streams streams, long cloneAhead) {
         try {
-            Spawned old = ready.getAndSet(spawner.spawn(streams));
+            Spawned old = ready.getAndSet(spawner.spawn(streams, cloneAhead));
             if (old != null) old.discard();
         } catch (NativeException | RuntimeException e) {
             // No spare this time: the next start spawns its own, as the first one did.

@@ -70,6 +70,103 @@ class SpareExecutorTest {
     }
 
     /**
+     * A spare made behind a jail without a cgroup clones the next jail's first process while it
+     * waits, into the namespaces that jail's plan asked for: the next start with the same ones
+     * runs in that process.
+     */
+    @Test
+    void aSpareClonesTheNextJailAhead() throws Exception {
+        Launcher launcher = new Launcher(new LocalHost());
+        run(launcher, StdioMode.PIPE);
+        run(launcher, StdioMode.PIPE);
+        long spare = awaitSpare(launcher, -1);
+        long early = awaitOnlyChild(spare);
+        assertThat(namespace(early, "net")).as("cloned into a network namespace of its own")
+                .isNotEqualTo(namespace(ProcessHandle.current().pid(), "net"));
+        assertThat(namespace(early, "user")).isNotEqualTo(namespace(ProcessHandle.current().pid(), "user"));
+        assertThat(namespace(early, "mnt")).as("the copy of the host's mounts is made once the plan has come")
+                .isEqualTo(namespace(ProcessHandle.current().pid(), "mnt"));
+
+        JailedProcess p = launcher.start(READS_STDIN, StdioMode.PIPE);
+        assertThat(p.pid()).isEqualTo(spare);
+        assertThat(p.jailPid()).as("the jail's first process is the one cloned ahead").isEqualTo(early);
+        finish(p);
+        dropSpare(launcher);
+    }
+
+    /**
+     * A spare may wait for hours: the jail must see the host's mounts as they are when it starts,
+     * not as they were when its first process was cloned. (This host's / is private: nothing
+     * would propagate into a copy made earlier.)
+     */
+    @Test
+    void aJailClonedAheadSeesAMountMadeWhileItsSpareWaited() throws Exception {
+        org.assertj.core.api.Assumptions.assumeThat(dev.corral.sys.Libc.geteuid()).as("mounts a tmpfs").isZero();
+        Launcher launcher = new Launcher(new LocalHost());
+        run(launcher, StdioMode.PIPE);
+        run(launcher, StdioMode.PIPE);
+        long early = awaitOnlyChild(awaitSpare(launcher, -1));
+        // Not under /tmp, which the default jail replaces with a tmpfs of its own.
+        Path point = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "mounted-late");
+        try {
+            assertThat(new ProcessBuilder("mount", "-t", "tmpfs", "corral-test", point.toString()).start().waitFor()).isZero();
+            try {
+                Files.writeString(point.resolve("seen"), "made after the clone");
+                JailedProcess p = launcher.start(new JailBuilder().command("cat", point + "/seen")
+                        .cgroup(CgroupSpec.Mode.NONE).build(), StdioMode.PIPE);
+                assertThat(p.jailPid()).isEqualTo(early);
+                p.getOutputStream().close();
+                String out = new String(p.getInputStream().readAllBytes());
+                assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(out).isEqualTo("made after the clone");
+                p.getErrorStream().close();
+            } finally {
+                new ProcessBuilder("umount", point.toString()).start().waitFor();
+            }
+        } finally {
+            Files.deleteIfExists(point);
+        }
+        dropSpare(launcher);
+    }
+
+    /**
+     * A plan that wants other namespaces than the spare cloned its child into never runs in that
+     * child: it is killed, and the jail gets a process of its own, in the namespaces it asked for.
+     */
+    @Test
+    void aChildClonedAheadIntoOtherNamespacesIsNotUsed() throws Exception {
+        Launcher launcher = new Launcher(new LocalHost());
+        run(launcher, StdioMode.PIPE);
+        run(launcher, StdioMode.PIPE);
+        long spare = awaitSpare(launcher, -1);
+        long early = awaitOnlyChild(spare);
+
+        JailSpec sharesNet = new JailBuilder().command("sh", "-c", "read x || true").share(dev.corral.spec.Namespace.NET)
+                .cgroup(CgroupSpec.Mode.NONE).build();
+        JailedProcess p = launcher.start(sharesNet, StdioMode.PIPE);
+        assertThat(p.pid()).isEqualTo(spare);
+        assertThat(p.jailPid()).isNotEqualTo(early);
+        assertThat(namespace(p.jailPid(), "net")).as("the host's network namespace, as asked")
+                .isEqualTo(namespace(ProcessHandle.current().pid(), "net"));
+        awaitGone(early);
+        finish(p);
+        dropSpare(launcher);
+    }
+
+    private static long awaitOnlyChild(long pid) throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            List<ProcessHandle> children = ProcessHandle.of(pid).orElseThrow().children().toList();
+            if (children.size() == 1) return children.getFirst().pid();
+            Thread.sleep(10);
+        }
+        throw new AssertionError("spare " + pid + " has not cloned a child ahead");
+    }
+
+    private static String namespace(long pid, String type) {
+        return link(Path.of("/proc/" + pid + "/ns/" + type));
+    }
+
+    /**
      * The CLI spawns its executor while it parses its arguments: the start that follows takes it,
      * and one that cannot (it hands over a listening socket) leaves none idle beside its jail.
      */
@@ -126,14 +223,30 @@ class SpareExecutorTest {
             awaitGone(second);
             run(launcher, StdioMode.PIPE);
             long spare = awaitSpare(launcher, second);
-            try (var fds = Files.list(Path.of("/proc/" + spare + "/fd"))) {
-                assertThat(fds.map(fd -> Integer.parseInt(fd.getFileName().toString())).toList())
-                        .as("the spare's descriptors: stdio, plan and event pipes").containsExactlyInAnyOrder(0, 1, 2, 3, 4);
-            }
+            // The spare: stdio, its plan and event pipes, and five pipes to the child it cloned
+            // ahead; that child: stdio and its ends of those five.
+            long early = awaitOnlyChild(spare);
+            assertThat(descriptors(spare)).as("the spare's descriptors").contains(0, 1, 2, 3, 4).hasSize(10);
+            assertThat(linksAbove(spare, 4)).as("its others: pipes to the child cloned ahead")
+                    .hasSize(5).allMatch(l -> l.startsWith("pipe:")).doesNotContain(stdin);
+            assertThat(descriptors(early)).as("the child cloned ahead").contains(0, 1, 2).hasSize(8);
+            assertThat(linksAbove(early, 2)).hasSize(5).allMatch(l -> l.startsWith("pipe:")).doesNotContain(stdin);
             finish(reader);
             assertThat(dropSpare(launcher)).isEqualTo(spare);
         } finally {
             filler.forEach(dev.corral.sys.Libc::close);
+        }
+    }
+
+    private static List<String> linksAbove(long pid, int highest) throws java.io.IOException {
+        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return fds.filter(fd -> Integer.parseInt(fd.getFileName().toString()) > highest).map(SpareExecutorTest::link).toList();
+        }
+    }
+
+    private static List<Integer> descriptors(long pid) throws java.io.IOException {
+        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return fds.map(fd -> Integer.parseInt(fd.getFileName().toString())).toList();
         }
     }
 
