@@ -48,13 +48,19 @@ static int is_pipe(int fd)
 /* A child cloned ahead of the plan and not (yet) the jail's: ended with us, not left to init. */
 static pid_t early_unused = -1;
 
-/* Failure of the monitor itself (before or around clone): step -1. */
-static __attribute__((noreturn)) void monitor_fail(int err, const char *what)
+static void end_early_unused(void)
 {
 	if (early_unused > 0) {
 		kill(early_unused, SIGKILL);
 		waitpid(early_unused, NULL, 0);
+		early_unused = -1;
 	}
+}
+
+/* Failure of the monitor itself (before or around clone): step -1. */
+static __attribute__((noreturn)) void monitor_fail(int err, const char *what)
+{
+	end_early_unused();
 	event("ERR -1 %d %s", err, what);
 	_exit(125);
 }
@@ -279,13 +285,14 @@ static pid_t clone_early(uint64_t flags, int p[P_COUNT][2])
 }
 
 /*
- * Gives the plan to the child cloned early if it was cloned as the plan wants and the jail has
- * no cgroup (best born in it, or moved in before it runs); else kills it unused. Its pid, or -1.
+ * Gives the plan to the child cloned early if it was cloned as the plan wants and the jail is not
+ * to be born in a cgroup (v2: cloned into it, which an early child was not; v1 cgroups are joined
+ * after the clone either way); else kills it unused. Its pid, or -1.
  */
-static pid_t use_early(pid_t early, int p[P_COUNT][2], const struct plan *plan, uint64_t flags, int cgroups,
+static pid_t use_early(pid_t early, int p[P_COUNT][2], const struct plan *plan, uint64_t flags, int born_in,
 		       const unsigned char *raw, size_t raw_len)
 {
-	int fits = plan->clone_flags == flags && cgroups == 0
+	int fits = plan->clone_flags == flags && !born_in
 		   && write_all(p[P_PLAN][1], raw, raw_len) == (ssize_t)raw_len;
 	close(p[P_PLAN][1]);
 	if (fits)
@@ -380,7 +387,15 @@ int main(int argc, char **argv)
 	 * ready: the namespaces exist; ex: the application's status from the jail's init.
 	 */
 	int go[2], st[2], ready[2], ex[2];
-	pid_t child = early > 0 ? use_early(early, early_p, &plan, ahead, cgroups, raw, raw_len) : -1;
+	int cg_idx = -1;
+	int cgfd = cgroups > 0 ? cgroup_birth_open(&cg_idx) : -1;
+	if (cgfd == -2) {
+		end_early_unused();
+		event("ERR %d %d open the cgroup", cg_idx, errno);
+		cgroup_remove_all();
+		_exit(125);
+	}
+	pid_t child = early > 0 ? use_early(early, early_p, &plan, ahead, cgfd >= 0, raw, raw_len) : -1;
 	early_unused = -1; /* the jail's now, or killed and reaped */
 	free(raw);
 	if (child > 0) {
@@ -393,13 +408,6 @@ int main(int argc, char **argv)
 		if (pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0
 		    || pipe2(ex, O_CLOEXEC) < 0)
 			monitor_fail(errno, "set up pipes");
-		int cg_idx = -1;
-		int cgfd = cgroups > 0 ? cgroup_birth_open(&cg_idx) : -1;
-		if (cgfd == -2) {
-			event("ERR %d %d open the cgroup", cg_idx, errno);
-			cgroup_remove_all();
-			_exit(125);
-		}
 		struct clone_args_ ca = { .flags = plan.clone_flags, .exit_signal = SIGCHLD };
 		if (cgfd >= 0) {
 			/* Born in its cgroup: no migration (cgroup v2). */

@@ -279,8 +279,10 @@ public final class Launcher {
         // A plan that hands the executor nothing of its own can take the one spawned ahead of it.
         boolean plain = opened == null && plan.passedFds().isEmpty() && plan.joins().isEmpty();
         Spawned executor = null;
-        // A jail without a cgroup of its own: the next spare clones its child ahead, as this plan did.
-        if (plain) executor = spare.take(streams, cgroup == null ? plan.cloneFlags() : 0);
+        // The next spare clones its child ahead as this plan did, unless the jail is to be born in
+        // a cgroup (v2: CLONE_INTO_CGROUP); a v1 cgroup is joined after the clone either way.
+        boolean bornInCgroup = cgroup != null && cgroup.version() == CgroupVersion.V2;
+        if (plain) executor = spare.take(streams, bornInCgroup ? 0 : plan.cloneFlags());
         else spare.passOver();
         MonitoredJail jail;
         try {

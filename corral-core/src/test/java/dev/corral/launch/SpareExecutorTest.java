@@ -153,6 +153,39 @@ class SpareExecutorTest {
         dropSpare(launcher);
     }
 
+    /**
+     * A v1 cgroup is joined after the clone either way: a jail with one runs in the child cloned
+     * ahead, and in its cgroup. One born in a v2 cgroup (clone3 into it) is not cloned ahead.
+     */
+    @Test
+    void aJailJoiningItsCgroupAfterTheCloneRunsInTheChildClonedAheadAndOneBornInItDoesNot() throws Exception {
+        for (String version : List.of("v1", "v2")) {
+            dev.corral.cgroup.CgroupView view = dev.corral.cgroup.CgroupDetector.detect(version);
+            if (view.version() == null || view.hierarchies().stream().noneMatch(dev.corral.cgroup.CgroupView.Hierarchy::writable)) {
+                System.out.println("SpareExecutorTest: no writable cgroup " + version + ": " + view.whyNone());
+                continue;
+            }
+            Launcher launcher = new Launcher(new LocalHost(version));
+            JailSpec inCgroup = new JailBuilder().command("sh", "-c", "read x || true").cgroup(CgroupSpec.Mode.REQUIRED).build();
+            finish(launcher.start(inCgroup, StdioMode.PIPE));
+            finish(launcher.start(inCgroup, StdioMode.PIPE));
+            long spare = awaitSpare(launcher, -1);
+            if (version.equals("v2")) {
+                Thread.sleep(200);
+                assertThat(ProcessHandle.of(spare).orElseThrow().children().toList()).as("nothing cloned ahead for v2").isEmpty();
+                dropSpare(launcher);
+                continue;
+            }
+            long early = awaitOnlyChild(spare);
+            JailedProcess p = launcher.start(inCgroup, StdioMode.PIPE);
+            assertThat(p.jailPid()).isEqualTo(early);
+            String leaf = p.cgroup().orElseThrow().dirs().getFirst().getFileName().toString();
+            assertThat(Files.readString(Path.of("/proc/" + early + "/cgroup"))).as("in the jail's cgroup").contains("/" + leaf + "\n");
+            finish(p);
+            dropSpare(launcher);
+        }
+    }
+
     private static long awaitOnlyChild(long pid) throws InterruptedException {
         for (int i = 0; i < 500; i++) {
             List<ProcessHandle> children = ProcessHandle.of(pid).orElseThrow().children().toList();
