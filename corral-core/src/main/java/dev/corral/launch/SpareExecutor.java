@@ -20,9 +20,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * of streams as the start before. An unused spare is an idle process named {@code corral-spare};
  * it exits when the JVM does (its plan pipe ends). {@code -Dcorral.spareExecutor=false} turns
  * spares off.
+ *
+ * <p>A spare made behind a start also clones the next jail's first process while it waits, with
+ * that start's clone flags, unless that jail was born in a v2 cgroup: the new namespaces are then
+ * made off the next start's path (the executor makes the mount and uts copies only once the plan
+ * has come, and uses the child only for a plan with the same flags). {@code -Dcorral.cloneAhead=false}
+ * turns that off.
  */
 final class SpareExecutor {
     private static final boolean ENABLED = !"false".equals(System.getProperty("corral.spareExecutor"));
+    /** Whether a spare clones the next jail's first process while it waits ({@code -Dcorral.cloneAhead=false}: no). */
+    private static final boolean CLONE_AHEAD = !"false".equals(System.getProperty("corral.cloneAhead"));
 
     /** How the program's streams are wired: the JVM's own, three pipes, or one pipe to a sink. */
     enum Streams { INHERIT, PIPE, SINK }
@@ -119,7 +127,7 @@ final class SpareExecutor {
             spare.discard();
             spare = null;
         }
-        if (n >= 2 && ENABLED) refill(streams, cloneFlags);
+        if (n >= 2 && ENABLED) refill(streams, CLONE_AHEAD ? cloneFlags : 0);
         return spare;
     }
 
