@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 	unsigned char *raw = NULL;
 	size_t raw_len = 0;
 	if (plan_read_keep(PLAN_FD, &plan, &why, early > 0 ? &raw : NULL, &raw_len) < 0)
-		monitor_fail(EINVAL, why); /* an early child dies with us (its death signal) */
+		monitor_fail(EINVAL, why); /* which ends an early child too */
 	prctl(PR_SET_NAME, "corral-monitor", 0, 0, 0);
 	int passed = passed_fds_check(&plan, &why);
 	if (passed < 0)

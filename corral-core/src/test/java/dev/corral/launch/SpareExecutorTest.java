@@ -106,14 +106,16 @@ class SpareExecutorTest {
         run(launcher, StdioMode.PIPE);
         run(launcher, StdioMode.PIPE);
         long early = awaitOnlyChild(awaitSpare(launcher, -1));
-        // Not under /tmp, which the default jail replaces with a tmpfs of its own.
+        // Bound onto /mnt: the source is opened in the jail's copy of the host's mounts, wherever
+        // the build is (under /tmp too, which the default jail replaces with a tmpfs of its own).
+        org.assertj.core.api.Assumptions.assumeThat(Path.of("/mnt")).isDirectory();
         Path point = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "mounted-late");
         try {
             assertThat(new ProcessBuilder("mount", "-t", "tmpfs", "corral-test", point.toString()).start().waitFor()).isZero();
             try {
                 Files.writeString(point.resolve("seen"), "made after the clone");
-                JailedProcess p = launcher.start(new JailBuilder().command("cat", point + "/seen")
-                        .cgroup(CgroupSpec.Mode.NONE).build(), StdioMode.PIPE);
+                JailedProcess p = launcher.start(new JailBuilder().command("cat", "/mnt/seen")
+                        .readOnlyBind(point.toString(), "/mnt").cgroup(CgroupSpec.Mode.NONE).build(), StdioMode.PIPE);
                 assertThat(p.jailPid()).isEqualTo(early);
                 p.getOutputStream().close();
                 String out = new String(p.getInputStream().readAllBytes());
