@@ -46,9 +46,17 @@ final class RunCommand implements Callable<Integer> {
             boolean terminal = Libc.isForegroundTerminal(0);
             b.stdio(JailBuilder.StdioMode.INHERIT).takeTerminal(terminal);
             SignalForwarder signals = SignalForwarder.install();
-            JailedProcess p = b.start();
-            signals.attach(p);
-            int status = p.waitFor();
+            int status;
+            JailedProcess p;
+            try {
+                p = b.start();
+                signals.attach(p);
+                status = p.waitFor();
+            } finally {
+                // The jail made its program the terminal's foreground group; with it gone, the
+                // terminal is ours again (a script's next command must not find it held by no one).
+                if (terminal) Libc.takeTerminalBack(0);
+            }
             p.stats().ifPresent(s -> {
                 if (s.oomKills() > 0) {
                     System.err.println("corral: the jail hit its memory limit: the kernel killed " + s.oomKills()

@@ -54,6 +54,19 @@ class LauncherIT {
         assertThat(again.status()).as(again.err()).isEqualTo(7);
     }
 
+    /**
+     * The first run trains the cache first: not on the caller's terminal, which the training's
+     * jail would take, leaving the command asked for without it.
+     */
+    @Test
+    void theFirstRunOnATerminalGetsTheTerminal() throws Exception {
+        Files.deleteIfExists(TARGET.resolve("corral-run.aot"));
+        List<String> lines = TerminalCliIT.onATerminal(
+                TerminalCliIT.shell(List.of(LAUNCHER.toString(), "run", "--", "cut", "-d ", "-f5,8", "/proc/self/stat")));
+        assertThat(lines).as("the program: group 2, and the terminal's foreground").containsExactly("2 2");
+        assertThat(TARGET.resolve("corral-run.aot")).isNotEmptyFile();
+    }
+
     @Test
     void execTrainsACacheOfItsOwn() throws Exception {
         Path cache = TARGET.resolve("corral-exec.aot");

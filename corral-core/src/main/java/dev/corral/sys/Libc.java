@@ -32,6 +32,9 @@ public final class Libc {
     private static final NativeFunction ISATTY = libc("isatty");
     private static final NativeFunction GETPGRP = libc("getpgrp");
     private static final NativeFunction TCGETPGRP = libc("tcgetpgrp");
+    private static final NativeFunction TCSETPGRP = libc("tcsetpgrp");
+    private static final NativeFunction SIGADDSET = libc("sigaddset");
+    private static final NativeFunction PTHREAD_SIGMASK = libc("pthread_sigmask");
     private static final NativeFunction STRERROR = libc("strerror");
     private static final NativeFunction PIPE2 = libc("pipe2");
     private static final NativeFunction CLOSE = libc("close");
@@ -94,6 +97,30 @@ public final class Libc {
     public static boolean isForegroundTerminal(int fd) {
         if (!isatty(fd)) return false;
         return (int) TCGETPGRP.callIgnoringErrno(fd) == (int) GETPGRP.callIgnoringErrno();
+    }
+
+    private static final int SIGTTOU = 22, SIG_BLOCK = 0, SIG_SETMASK = 2;
+
+    /**
+     * Makes our process group the foreground of terminal {@code fd} again, as a shell does when
+     * its foreground job ends: a jail that took the terminal has ended, and whatever runs next
+     * from the same script must find the terminal ours. SIGTTOU, which the kernel sends a
+     * background group that calls tcsetpgrp, is blocked on this thread meanwhile. False (errno
+     * set) if it cannot be done, e.g. {@code fd} is no longer our terminal.
+     */
+    public static boolean takeTerminalBack(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            long set = pointer(arena.allocate(128, 8));
+            long old = pointer(arena.allocate(128, 8));
+            SIGEMPTYSET.callIgnoringErrno(set);
+            SIGADDSET.callIgnoringErrno(set, SIGTTOU);
+            if ((int) PTHREAD_SIGMASK.callIgnoringErrno(SIG_BLOCK, set, old) != 0) return false;
+            try {
+                return record((int) TCSETPGRP.call(CAPTURED.get(), fd, GETPGRP.callIgnoringErrno())) == 0;
+            } finally {
+                PTHREAD_SIGMASK.callIgnoringErrno(SIG_SETMASK, old, 0);
+            }
+        }
     }
 
     /** The C library's text for an errno value, e.g. "No such file or directory". */
