@@ -129,9 +129,13 @@ final class ExecCommand implements Callable<Integer> {
                 return 0;
             }
             SignalForwarder signals = SignalForwarder.install();
-            JailedProcess p = b.start();
-            signals.attach(p);
-            return p.waitFor();
+            try {
+                JailedProcess p = b.start();
+                signals.attach(p);
+                return p.waitFor();
+            } finally {
+                if (tty) Libc.takeTerminalBack(0); // as corral run does: the command has ended
+            }
         } catch (SpecException | JailSetupException | IOException | InterruptedException e) {
             return RunCommand.failed(e);
         } finally {

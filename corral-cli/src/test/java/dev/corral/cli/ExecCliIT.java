@@ -169,11 +169,12 @@ class ExecCliIT {
             String inside = "test -t 0 && echo terminal; /probe/probe tiocsti";
             String corral = Cli.command(List.of(), "exec", "-t", "--pid", String.valueOf(jail.pid), "--", "sh", "-c", inside)
                     .stream().map(a -> "'" + a.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
-            Process p = new ProcessBuilder("script", "-qec", corral, "/dev/null").redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes()).replace("\r", "");
-            assertThat(p.waitFor()).as(out).isZero();
-            assertThat(out).isEqualTo("terminal\nEPERM\n");
+            // Then the script reads its own group and the terminal's foreground: the terminal is back.
+            List<String> out = TerminalCliIT.onATerminal(corral + "; cut -d' ' -f5,8 /proc/$$/stat");
+            assertThat(out).hasSize(3);
+            assertThat(out.subList(0, 2)).containsExactly("terminal", "EPERM");
+            String[] groups = out.get(2).split(" ");
+            assertThat(groups[1]).as("the caller's group is the foreground again").isEqualTo(groups[0]);
             // Without -t (and without a terminal) it has none.
             Cli.Result r = Cli.run("exec", "--pid", String.valueOf(jail.pid), "--", "sh", "-c", "test -t 0 || echo none");
             assertThat(r.out()).isEqualTo("none\n");
