@@ -14,13 +14,16 @@ import java.util.EnumSet;
  * {@code median p25 p75}. Run by bench/spawn.sh with the shaded jar on the class path.
  * Arguments: warm-up runs, measured runs, and a variant: "hardened" (the default jail, which as
  * root includes a cgroup of its own), "unhardened", "no-cgroup" (the default jail without a cgroup)
- * or "limits" (the default jail with memory, pids and cpu limits).
+ * or "limits" (the default jail with memory, pids and cpu limits). A fourth, ROUNDS, splits the
+ * measured runs into that many rounds: after each it prints "ROUND" and waits for a line on
+ * stdin, while the caller times something else (bwrap) in the same stretch of the machine's load.
  */
 public class WarmSpawn {
     public static void main(String[] args) throws Exception {
         int warmup = Integer.parseInt(args.length > 0 ? args[0] : "200");
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "300");
         String variant = args.length > 2 ? args[2] : "hardened";
+        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         JailBuilder jail = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
         switch (variant) {
             case "hardened" -> { }
@@ -37,10 +40,16 @@ public class WarmSpawn {
         }
         for (int i = 0; i < warmup; i++) spawn(jail);
         double[] ms = new double[runs];
+        var caller = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
         for (int i = 0; i < runs; i++) {
             long t0 = System.nanoTime();
             spawn(jail);
             ms[i] = (System.nanoTime() - t0) / 1e6;
+            if (rounds > 1 && (i + 1) % (runs / rounds) == 0 && i + 1 < runs) {
+                System.out.println("ROUND");
+                System.out.flush();
+                if (caller.readLine() == null) break;
+            }
         }
         Arrays.sort(ms);
         System.out.printf("%.3f %.3f %.3f%n", ms[runs / 2], ms[runs / 4], ms[3 * runs / 4]);

@@ -23,25 +23,48 @@ RUNS=${RUNS:-200}
 mkdir -p bench/results
 out=bench/results/spawn-$(date +%Y%m%d-%H%M%S).txt
 json=$(mktemp)
-trap 'rm -f "$json"' EXIT
+rounds_dir=$(mktemp -d)
+trap 'rm -rf "$json" "$rounds_dir"' EXIT
+bwrap_cmd="bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp true"
 
 warm=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
   -cp corral-cli/target/corral.jar bench/WarmSpawn.java 1000 "$RUNS")
 unhardened=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
   -cp corral-cli/target/corral.jar bench/WarmSpawn.java 1000 "$RUNS" unhardened)
-nocgroup=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
-  -cp corral-cli/target/corral.jar bench/WarmSpawn.java 1000 "$RUNS" no-cgroup)
+# The like-for-like pair, interleaved: corral without a cgroup and bwrap take turns, ten rounds
+# each, so that both see the same stretches of this shared machine's load (measured minutes
+# apart, bwrap alone moved by a third between runs).
+ROUNDS=10
+coproc WARM { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+  -cp corral-cli/target/corral.jar bench/WarmSpawn.java 1000 "$RUNS" no-cgroup "$ROUNDS"; }
+# (bash forgets WARM and WARM_PID once the coprocess has exited)
+warm_pid=$WARM_PID warm_out=${WARM[0]} warm_in=${WARM[1]}
+round=0
+bwrap_round() {
+  round=$((round + 1))
+  hyperfine -N -w 3 -r $((RUNS / ROUNDS)) --export-json "$rounds_dir/bwrap-$round.json" "$bwrap_cmd" >/dev/null
+}
+while IFS= read -r line <&"$warm_out"; do
+  if [ "$line" = ROUND ]; then
+    bwrap_round
+    echo go >&"$warm_in"
+  else
+    nocgroup=$line
+  fi
+done
+wait "$warm_pid"
+bwrap_round # the tenth, after corral's last
 limits=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
   -cp corral-cli/target/corral.jar bench/WarmSpawn.java 1000 "$RUNS" limits)
 
 hyperfine -N -w 20 -r "$RUNS" --export-json "$json" \
   -n "corral cold" "./corral run -- true" \
   -n "java -version" "$JAVA_HOME/bin/java -XX:+UseSerialGC -XX:-UsePerfData -XX:TieredStopAtLevel=1 -version" \
-  -n "bwrap" "bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp true" \
+  -n "bwrap" "$bwrap_cmd" \
   -n "unshare" "unshare --user --map-root-user --mount --pid --fork --net --uts --ipc --cgroup --mount-proc true" \
   >/dev/null
 
-python3 - "$json" "$warm" "$unhardened" "$nocgroup" "$limits" <<'PY' | tee "$out"
+python3 - "$json" "$warm" "$unhardened" "$nocgroup" "$limits" "$rounds_dir" <<'PY' | tee "$out"
 import json, sys, statistics, platform, os
 runs = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 med = {name: statistics.median(r["times"]) * 1000 for name, r in runs.items()}
@@ -54,8 +77,12 @@ print(f"kernel {platform.release()}, {os.cpu_count()} cpus; medians of {len(runs
 for name in ["corral warm", "corral warm, unhardened", "corral warm, no cgroup", "corral warm, limits", "corral cold", "bwrap", "unshare", "java -version"]:
     print(f"  {name:24s} {med[name]:8.2f}")
 print(f"corral warm / bwrap         = {med['corral warm'] / med['bwrap']:.2f}   (target <= 0.70)")
-# bwrap makes no cgroup: the jail without one is the like-for-like comparison.
-print(f"  ... no cgroup / bwrap     = {med['corral warm, no cgroup'] / med['bwrap']:.2f}")
+# bwrap makes no cgroup: the jail without one is the like-for-like comparison, measured in turns
+# with bwrap (the rounds above), so both medians come from the same stretches of time.
+import glob
+rounds = [t for f in sorted(glob.glob(sys.argv[6] + "/bwrap-*.json")) for t in json.load(open(f))["results"][0]["times"]]
+bwrap_rounds = statistics.median(rounds) * 1000
+print(f"  ... no cgroup / bwrap     = {med['corral warm, no cgroup'] / bwrap_rounds:.2f}   (taking turns: bwrap {bwrap_rounds:.2f} ms in {len(rounds)} runs)")
 print(f"hardened / unhardened       = {med['corral warm'] / med['corral warm, unhardened']:.2f}   (target <= 1.10)")
 print(f"cgroup cost (default - none)   = {med['corral warm'] - med['corral warm, no cgroup']:+.2f} ms (target <= 2)")
 print(f"cgroup cost (limits - none)    = {med['corral warm, limits'] - med['corral warm, no cgroup']:+.2f} ms (target <= 2)")
