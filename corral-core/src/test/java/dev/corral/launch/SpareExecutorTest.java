@@ -49,9 +49,7 @@ class SpareExecutorTest {
     @Test
     void aSpareWithOtherStreamsOrOneThatDiedIsNotUsed() throws Exception {
         Launcher launcher = new Launcher(new LocalHost());
-        run(launcher, StdioMode.INHERIT);
-        run(launcher, StdioMode.INHERIT);
-        long inheriting = awaitSpare(launcher, -1);
+        long inheriting = spareBehindTwoStarts(launcher, StdioMode.INHERIT);
 
         JailedProcess piped = launcher.start(TRUE, StdioMode.PIPE);
         assertThat(piped.pid()).isNotEqualTo(inheriting);
@@ -77,9 +75,7 @@ class SpareExecutorTest {
     @Test
     void aSpareClonesTheNextJailAhead() throws Exception {
         Launcher launcher = new Launcher(new LocalHost());
-        run(launcher, StdioMode.PIPE);
-        run(launcher, StdioMode.PIPE);
-        long spare = awaitSpare(launcher, -1);
+        long spare = spareBehindTwoStarts(launcher, StdioMode.PIPE);
         long early = awaitOnlyChild(spare);
         assertThat(namespace(early, "net")).as("cloned into a network namespace of its own")
                 .isNotEqualTo(namespace(ProcessHandle.current().pid(), "net"));
@@ -103,9 +99,7 @@ class SpareExecutorTest {
     void aJailClonedAheadSeesAMountMadeWhileItsSpareWaited() throws Exception {
         org.assertj.core.api.Assumptions.assumeThat(dev.corral.sys.Libc.geteuid()).as("mounts a tmpfs").isZero();
         Launcher launcher = new Launcher(new LocalHost());
-        run(launcher, StdioMode.PIPE);
-        run(launcher, StdioMode.PIPE);
-        long early = awaitOnlyChild(awaitSpare(launcher, -1));
+        long early = awaitOnlyChild(spareBehindTwoStarts(launcher, StdioMode.PIPE));
         // Bound onto /mnt: the source is opened in the jail's copy of the host's mounts, wherever
         // the build is (under /tmp too, which the default jail replaces with a tmpfs of its own).
         org.assertj.core.api.Assumptions.assumeThat(Path.of("/mnt")).isDirectory();
@@ -138,9 +132,7 @@ class SpareExecutorTest {
     @Test
     void aChildClonedAheadIntoOtherNamespacesIsNotUsed() throws Exception {
         Launcher launcher = new Launcher(new LocalHost());
-        run(launcher, StdioMode.PIPE);
-        run(launcher, StdioMode.PIPE);
-        long spare = awaitSpare(launcher, -1);
+        long spare = spareBehindTwoStarts(launcher, StdioMode.PIPE);
         long early = awaitOnlyChild(spare);
 
         JailSpec sharesNet = new JailBuilder().command("sh", "-c", "read x || true").share(dev.corral.spec.Namespace.NET)
@@ -244,9 +236,7 @@ class SpareExecutorTest {
         // and joined descriptors, which it keeps from the JVM until it knows what was handed over.
         List<Integer> filler = fillDescriptorsBelow(120);
         try {
-            run(launcher, StdioMode.PIPE);
-            run(launcher, StdioMode.PIPE);
-            long first = awaitSpare(launcher, -1);
+            long first = spareBehindTwoStarts(launcher, StdioMode.PIPE);
             JailedProcess reader = launcher.start(READS_STDIN, StdioMode.PIPE);
             long program = ProcessHandle.of(reader.jailPid()).orElseThrow().children().findFirst().orElseThrow().pid();
             String stdin = link(Path.of("/proc/" + program + "/fd/0"));
@@ -310,6 +300,13 @@ class SpareExecutorTest {
         } catch (java.io.IOException e) {
             return "";
         }
+    }
+
+    /** Two starts, and the spare the second leaves behind (a JVM's first start leaves none). */
+    private static long spareBehindTwoStarts(Launcher launcher, StdioMode stdio) throws Exception {
+        run(launcher, stdio);
+        run(launcher, stdio);
+        return awaitSpare(launcher, -1);
     }
 
     private static void run(Launcher launcher, StdioMode stdio) throws Exception {
