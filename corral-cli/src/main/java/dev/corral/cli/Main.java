@@ -8,6 +8,9 @@ import java.util.Arrays;
 public final class Main {
     private Main() {}
 
+    /** The options a command line of corral alone may hold (see {@link CorralCommand#summary()}). */
+    private static final java.util.Set<String> ABOUT_CORRAL = java.util.Set.of("-h", "--help", "-V", "--version");
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -17,20 +20,21 @@ public final class Main {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         java.util.function.Supplier<Object> named = args.length == 0 ? null
-                : args[0].equals("aot-training") ? AotTrainingCommand::new : CorralCommand.SUBCOMMANDS.get(args[0]);
+                : args[0].equals("aot-training") ? AotTrainingCommand::new
+                : CorralCommand.SUBCOMMANDS.containsKey(args[0]) ? CorralCommand.SUBCOMMANDS.get(args[0]).make() : null;
         if (named != null && args[0].equals("run")) RunCommand.spawnAhead(args);
         if (named != null && args[0].equals("exec")) ExecCommand.prepareAhead();
         // picocli builds a command's model by reflection, tens of milliseconds on a cold JVM: a
-        // command line that names a subcommand gets that one alone, under its full name, and
-        // help, a version or an error the whole tree.
+        // command line that names a subcommand gets that one alone, under its full name; help or
+        // a version of corral itself, the subcommands' names and descriptions; an error, the whole tree.
         CommandLine cli;
         if (named != null) {
             cli = new CommandLine(named.get()).setCommandName("corral " + args[0]);
             args = Arrays.copyOfRange(args, 1, args.length);
+        } else if (args.length == 0 || args.length == 1 && ABOUT_CORRAL.contains(args[0])) {
+            cli = CorralCommand.summary();
         } else {
-            CommandLine root = new CommandLine(new CorralCommand());
-            CorralCommand.SUBCOMMANDS.forEach((name, command) -> root.addSubcommand(name, command.get()));
-            cli = root;
+            cli = CorralCommand.withSubcommands();
         }
         cli.setParameterExceptionHandler((e, argv) -> {
             System.err.println("corral: " + e.getMessage());
