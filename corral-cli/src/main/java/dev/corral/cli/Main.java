@@ -1,5 +1,6 @@
 package dev.corral.cli;
 
+import dev.corral.config.Suggestions;
 import picocli.CommandLine;
 
 import java.util.Arrays;
@@ -38,6 +39,11 @@ public final class Main {
         }
         cli.setParameterExceptionHandler((e, argv) -> {
             System.err.println("corral: " + e.getMessage());
+            // picocli offers every name sharing a prefix; one close name says more.
+            if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+                Suggestions.closest(u.getUnmatched().getFirst(), u.getSuggestions())
+                        .ifPresent(s -> System.err.println("Did you mean '" + s + "'?"));
+            }
             System.err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
             return ExitCodes.USAGE;
         });

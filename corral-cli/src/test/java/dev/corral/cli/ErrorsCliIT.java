@@ -45,7 +45,11 @@ class ErrorsCliIT {
 
     @Test
     void unknownFlag() throws Exception {
-        assertUsageError(Cli.run("run", "--unshare-nett", "--", "true"), "Unknown option: '--unshare-nett'");
+        Cli.Result r = Cli.run("run", "--unshare-nett", "--", "true");
+        assertUsageError(r, "Unknown option: '--unshare-nett'");
+        // the closest flag alone, not every one that shares the prefix
+        assertThat(r.err()).contains("Did you mean '--unshare-net'?").doesNotContain("--unshare-user");
+        assertThat(Cli.run("run", "--xyzzy", "--", "true").err()).doesNotContain("Did you mean");
     }
 
     /**

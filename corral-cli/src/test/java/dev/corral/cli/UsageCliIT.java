@@ -46,7 +46,7 @@ class UsageCliIT {
         assertThat(none.err()).contains("corral: a command is needed: run, plan, doctor, exec, daemon, ctl, logs, rootfs");
         Cli.Result unknown = Cli.run("runn", "--", "true");
         assertThat(unknown.status()).isEqualTo(2);
-        assertThat(unknown.err()).contains("'runn'").contains("Try 'corral --help'.");
+        assertThat(unknown.err()).contains("'runn'").contains("Did you mean 'run'?").contains("Try 'corral --help'.");
         assertThat(unknown.out()).isEmpty();
     }
 }

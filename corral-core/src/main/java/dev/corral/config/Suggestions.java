@@ -3,11 +3,14 @@ package dev.corral.config;
 import java.util.Collection;
 import java.util.Optional;
 
-/** "Did you mean …?" for misspelt keys: the closest known name within a small edit distance. */
-final class Suggestions {
+/**
+ * "Did you mean …?" for misspelt names (JSON keys here, flags and commands in the CLI): the
+ * closest known name within a small edit distance.
+ */
+public final class Suggestions {
     private Suggestions() {}
 
-    static Optional<String> closest(String typed, Collection<String> known) {
+    public static Optional<String> closest(String typed, Collection<String> known) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String k : known) {
