@@ -79,6 +79,27 @@ class LauncherIT {
         assertThat(cache).as("trained by the first exec").isNotEmptyFile();
     }
 
+    /**
+     * ctl (and logs) train on a stand-in for the daemon that answers one /status: the training
+     * shows the table it got, leaves no socket behind, and the launcher keeps the cache.
+     */
+    @Test
+    void ctlTrainsACacheOfItsOwn() throws Exception {
+        Cli.Result training = Cli.run("aot-training", "ctl");
+        assertThat(training.status()).as(training.err()).isZero();
+        assertThat(training.out()).containsPattern("web +running +2 +1 +0 +1\\.5s");
+        Path cache = TARGET.resolve("corral-ctl.aot");
+        Files.deleteIfExists(cache);
+        Result r = launch(List.of(), Map.of(), "ctl", "--socket", "/nonexistent/control.sock", "status");
+        assertThat(r.status()).isEqualTo(125);
+        assertThat(r.err()).isEqualTo("corral ctl: no daemon socket at /nonexistent/control.sock"
+                + " (start one with corral daemon, or give --socket)\n");
+        assertThat(cache).as("trained by the first ctl").isNotEmptyFile();
+        try (Stream<Path> tmp = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(tmp.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("corral-aot-training"));
+        }
+    }
+
     @Test
     void findsAJdk25WhenJavaHomeAndPathPointElsewhere() throws Exception {
         Result r = launch(List.of(), Map.of("JAVA_HOME", "/nonexistent", "PATH", "/usr/bin:/bin"), "--version");

@@ -4,17 +4,31 @@ import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.StringRequestContent;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Transport;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /** Talks HTTP to the daemon's control socket: what {@code corral ctl} and the tests use. */
 public final class ControlClient implements AutoCloseable {
-    private final HttpClient http = new HttpClient();
+    private final HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(new PlainConnector()));
     private final Path socket;
 
     public record Reply(int status, String body) {}
+
+    /**
+     * A connector without TLS: the control socket speaks plain HTTP, and Jetty's default TLS
+     * context (the JDK's trust store read, its providers set up) took ~50 ms of every cold client.
+     */
+    private static final class PlainConnector extends ClientConnector {
+        @Override
+        protected SslContextFactory.Client newSslContextFactory() {
+            return null;
+        }
+    }
 
     public ControlClient(Path socket) throws Exception {
         this.socket = socket;
