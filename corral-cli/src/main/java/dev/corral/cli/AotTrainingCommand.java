@@ -8,29 +8,23 @@ import dev.corral.sys.Libc;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
  * What the launcher's AOT caches are made from: {@code ./corral} runs this once per build and kind
  * with {@code -XX:AOTCacheOutput}, and the cache then holds, loaded and linked, the classes the
  * command took as it ran. {@code run}: {@code corral run -- true}. {@code exec}: a jail, and
- * {@code corral exec} into it (trained on {@code run} alone, a cold {@code corral exec} loaded
- * its classes from the jar: 440 against 261 ms). {@code ctl}: {@code corral ctl status} (and
- * so {@code corral logs}: the same client) against a stand-in for the daemon that answers once.
+ * {@code corral exec --pid} into it (trained on {@code run} alone, a cold {@code corral exec}
+ * loaded its classes from the jar: 440 against 261 ms). {@code exec-app}: {@code corral exec APP},
+ * which asks the daemon too (its HTTP client cached with exec's cost {@code exec --pid} ~26 ms).
+ * {@code ctl}: {@code corral ctl status} (and so {@code corral logs}: the same client). The daemon
+ * is a {@link StandInDaemon}.
  * Not in help; best effort.
  */
 @Command(name = "aot-training", hidden = true)
 final class AotTrainingCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "run|exec|ctl", description = "The kind of command to train.")
+    @Parameters(paramLabel = "run|exec|exec-app|ctl", description = "The kind of command to train.")
     String kind;
 
     @Override
@@ -38,9 +32,10 @@ final class AotTrainingCommand implements Callable<Integer> {
         return switch (kind) {
             case "run" -> Main.run(new String[] {"run", "--", "true"});
             case "exec" -> exec();
+            case "exec-app" -> execApp();
             case "ctl" -> ctl();
             default -> {
-                System.err.println("corral: aot-training: run, exec or ctl, not " + kind);
+                System.err.println("corral: aot-training: run, exec, exec-app or ctl, not " + kind);
                 yield ExitCodes.USAGE;
             }
         };
@@ -52,47 +47,44 @@ final class AotTrainingCommand implements Callable<Integer> {
             """;
 
     private static int ctl() throws Exception {
-        Path dir = Files.createTempDirectory("corral-aot-training");
-        Path socket = dir.resolve("control.sock");
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(UnixDomainSocketAddress.of(socket));
-            Thread.ofPlatform().daemon().name("corral-aot-training-daemon").start(() -> answerOnce(server));
-            return Main.run(new String[] {"ctl", "--socket", socket.toString(), "status"});
-        } finally {
-            Files.deleteIfExists(socket);
-            Files.deleteIfExists(dir);
+        try (StandInDaemon daemon = new StandInDaemon(Map.of("/status", STATUS))) {
+            return Main.run(new String[] {"ctl", "--socket", daemon.socket().toString(), "status"});
         }
     }
 
-    /** Reads one request's head and answers it with {@link #STATUS}. */
-    private static void answerOnce(ServerSocketChannel server) {
-        try (SocketChannel client = server.accept()) {
-            ByteBuffer in = ByteBuffer.allocate(16 * 1024);
-            while (in.hasRemaining() && client.read(in) > 0) {
-                if (new String(in.array(), 0, in.position(), StandardCharsets.ISO_8859_1).contains("\r\n\r\n")) break;
-            }
-            byte[] body = STATUS.getBytes(StandardCharsets.UTF_8);
-            String head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-                    + "\r\nConnection: close\r\n\r\n";
-            client.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.ISO_8859_1)));
-            client.write(ByteBuffer.wrap(body));
-        } catch (IOException e) {
-            // best effort: `ctl status` then trains its error path
-        }
-    }
-
+    /** {@code corral exec --pid} into a jail of its own. */
     private static int exec() throws Exception {
-        JailBuilder b = new JailBuilder().command("sleep", "60").stdio(JailBuilder.StdioMode.PIPE)
-                .cgroup(CgroupSpec.Mode.NONE);
-        // Only root may read a jail's seccomp filter (to give the joining process the same): a
-        // normal user's exec into a filtered jail fails closed, and would train nothing.
-        if (Libc.geteuid() != 0) b.seccomp(Seccomp.UNCONFINED);
-        JailedProcess jail = b.start();
+        JailedProcess jail = trainingJail();
         try {
             return Main.run(new String[] {"exec", "--pid", String.valueOf(jail.pid()), "--", "true"});
         } finally {
             jail.destroyForcibly();
             jail.waitFor();
         }
+    }
+
+    /** {@code corral exec APP}: the application's pid and configuration asked of the (stand-in) daemon. */
+    private static int execApp() throws Exception {
+        JailedProcess jail = trainingJail();
+        String app = """
+                {"type": "external", "executable": "sleep", "arguments": ["60"]%s}
+                """.formatted(Libc.geteuid() != 0 ? ", \"isolation\": {\"seccomp\": \"unconfined\"}" : "");
+        try (StandInDaemon daemon = new StandInDaemon(Map.of(
+                "/status/applications/web", "{\"state\": \"running\", \"pid\": " + jail.pid() + "}",
+                "/config/applications/web", app))) {
+            return Main.run(new String[] {"exec", "--control", daemon.socket().toString(), "web", "--", "true"});
+        } finally {
+            jail.destroyForcibly();
+            jail.waitFor();
+        }
+    }
+
+    private static JailedProcess trainingJail() throws Exception {
+        JailBuilder b = new JailBuilder().command("sleep", "60").stdio(JailBuilder.StdioMode.PIPE)
+                .cgroup(CgroupSpec.Mode.NONE);
+        // Only root may read a jail's seccomp filter (to give the joining process the same): a
+        // normal user's exec into a filtered jail fails closed, and would train nothing.
+        if (Libc.geteuid() != 0) b.seccomp(Seccomp.UNCONFINED);
+        return b.start();
     }
 }

@@ -80,6 +80,28 @@ class LauncherIT {
     }
 
     /**
+     * {@code corral exec APP} asks the daemon for the jail, and has a cache of its own with the
+     * daemon's client: its training (against a stand-in daemon) must succeed, or the launcher
+     * would fall back to a cache of {@code --version}.
+     */
+    @Test
+    void execIntoADaemonsApplicationTrainsACacheOfItsOwn() throws Exception {
+        Cli.Result training = Cli.run("aot-training", "exec-app");
+        assertThat(training.status()).as(training.err()).isZero();
+        Path cache = TARGET.resolve("corral-exec-app.aot");
+        Files.deleteIfExists(cache);
+        try (RunningJail jail = RunningJail.start(List.of(), List.of("--hostname", "app-host"), "true");
+             StandInDaemon daemon = new StandInDaemon(Map.of(
+                     "/status/applications/web", "{\"state\": \"running\", \"pid\": " + jail.pid + "}",
+                     "/config/applications/web", "{\"type\": \"external\", \"executable\": \"sleep\"}"))) {
+            Result r = launch(List.of(), Map.of(), "exec", "--control", daemon.socket().toString(), "web", "--", "hostname");
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.out()).isEqualTo("app-host\n");
+        }
+        assertThat(cache).as("trained by the first exec into an application").isNotEmptyFile();
+    }
+
+    /**
      * ctl (and logs) train on a stand-in for the daemon that answers one /status: the training
      * shows the table it got, leaves no socket behind, and the launcher keeps the cache.
      */
