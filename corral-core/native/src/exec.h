@@ -6,7 +6,9 @@
  * "ERR <step> <errno> <detail>" so that Java can name the step in words.
  *
  * File descriptors on entry:  0,1,2 the application's stdio
- *                             3     plan, then control bytes, from Java (pipe)
+ *                             3     plan, then control bytes, from Java (a pipe; for a
+ *                                   spare, a socket that brings the rest below with
+ *                                   the plan: see handover.c)
  *                             4     events to Java (pipe)
  *                             PASS_FD_BASE.. descriptors for the program (OP_PASS_FDS)
  *                             JOIN_FD_BASE.. namespaces to join (OP_SETNS)
@@ -160,6 +162,11 @@ int passed_fds_check(const struct plan *plan, const char **why);
 void passed_fds_close(int n);
 void pass_fds_step(const struct step *s, int idx);
 int passed_fds(void);
+
+/* handover.c: a spare executor's descriptors, received with its plan */
+int is_stream_socket(int fd);
+int handover_receive(int fd, int *fds, const char **why);
+int handover_place(const struct plan *plan, int *fds, int count, const char **why);
 
 /* ns.c: namespaces joined by descriptor */
 int joined_fds_check(const struct plan *plan, const char **why);

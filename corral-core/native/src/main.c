@@ -285,14 +285,15 @@ static pid_t clone_early(uint64_t flags, int p[P_COUNT][2])
 }
 
 /*
- * Gives the plan to the child cloned early if it was cloned as the plan wants and the jail is not
- * to be born in a cgroup (v2: cloned into it, which an early child was not; v1 cgroups are joined
- * after the clone either way); else kills it unused. Its pid, or -1.
+ * Gives the plan to the child cloned early if it was cloned as the plan wants and nothing rules it
+ * out (`unfit`): a jail to be born in a cgroup (v2: cloned into it, which an early child was not;
+ * v1 cgroups are joined after the clone either way), or descriptors handed over with the plan,
+ * which the child, cloned before they came, does not have. Else kills it unused. Its pid, or -1.
  */
-static pid_t use_early(pid_t early, int p[P_COUNT][2], const struct plan *plan, uint64_t flags, int born_in,
+static pid_t use_early(pid_t early, int p[P_COUNT][2], const struct plan *plan, uint64_t flags, int unfit,
 		       const unsigned char *raw, size_t raw_len)
 {
-	int fits = plan->clone_flags == flags && !born_in
+	int fits = plan->clone_flags == flags && !unfit
 		   && write_all(p[P_PLAN][1], raw, raw_len) == (ssize_t)raw_len;
 	close(p[P_PLAN][1]);
 	if (fits)
@@ -310,8 +311,10 @@ int main(int argc, char **argv)
 {
 	unsigned passed_n, joined_n, rooted_n;
 	uint64_t ahead;
-	if (argc != 2 || handed_over(argv[1], &passed_n, &joined_n, &rooted_n, &ahead) < 0 || !is_pipe(PLAN_FD)
-	    || !is_pipe(EVENT_FD)) {
+	/* A plan channel that is a socket: a spare, whose descriptors come with its plan (handover.c). */
+	int handed = is_stream_socket(PLAN_FD);
+	if (argc != 2 || handed_over(argv[1], &passed_n, &joined_n, &rooted_n, &ahead) < 0
+	    || !(is_pipe(PLAN_FD) || handed) || (handed && (passed_n || joined_n || rooted_n)) || !is_pipe(EVENT_FD)) {
 		fprintf(stderr, "corral-exec: internal executor of corral; run 'corral' instead.\n");
 		return 125;
 	}
@@ -352,11 +355,20 @@ int main(int argc, char **argv)
 
 	struct plan plan;
 	const char *why = NULL;
+	int received[PASS_FD_MAX + JOIN_FD_MAX + 2];
+	int nreceived = handed ? handover_receive(PLAN_FD, received, &why) : 0;
+	if (nreceived < 0)
+		monitor_fail(-nreceived, why);
 	unsigned char *raw = NULL;
 	size_t raw_len = 0;
 	if (plan_read_keep(PLAN_FD, &plan, &why, early > 0 ? &raw : NULL, &raw_len) < 0)
 		monitor_fail(EINVAL, why); /* which ends an early child too */
 	prctl(PR_SET_NAME, "corral-monitor", 0, 0, 0);
+	if (handed) {
+		int err = handover_place(&plan, received, nreceived, &why);
+		if (err < 0)
+			monitor_fail(-err, why);
+	}
 	int passed = passed_fds_check(&plan, &why);
 	if (passed < 0)
 		monitor_fail(-passed, why);
@@ -395,7 +407,7 @@ int main(int argc, char **argv)
 		cgroup_remove_all();
 		_exit(125);
 	}
-	pid_t child = early > 0 ? use_early(early, early_p, &plan, ahead, cgfd >= 0, raw, raw_len) : -1;
+	pid_t child = early > 0 ? use_early(early, early_p, &plan, ahead, cgfd >= 0 || nreceived > 0, raw, raw_len) : -1;
 	early_unused = -1; /* the jail's now, or killed and reaped */
 	free(raw);
 	if (child > 0) {

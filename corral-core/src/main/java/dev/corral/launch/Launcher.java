@@ -28,6 +28,7 @@ import dev.corral.sys.EventLoop;
 import dev.corral.sys.Libc;
 import dev.corral.sys.NamespaceFiles;
 import dev.corral.sys.NativeException;
+import dev.corral.sys.Sockets;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -276,17 +277,17 @@ public final class Launcher {
                                 boolean waitsForTeardown)
             throws JailSetupException, IOException {
         Streams streams = sink != null ? Streams.SINK : stdio == StdioMode.PIPE ? Streams.PIPE : Streams.INHERIT;
-        // A plan that hands the executor nothing of its own can take the one spawned ahead of it.
+        // A plan that hands the executor descriptors of its own (sockets to pass, a jail to join)
+        // gives them to a spare with its plan, which its child cloned ahead cannot have.
         boolean plain = opened == null && plan.passedFds().isEmpty() && plan.joins().isEmpty();
-        Spawned executor = null;
         // The next spare clones its child ahead as this plan did, unless the jail is to be born in
         // a cgroup (v2: CLONE_INTO_CGROUP); a v1 cgroup is joined after the clone either way.
         boolean bornInCgroup = cgroup != null && cgroup.version() == CgroupVersion.V2;
-        if (plain) executor = spare.take(streams, bornInCgroup ? 0 : plan.cloneFlags());
-        else spare.passOver();
+        Spawned executor = spare.take(streams, bornInCgroup || !plain ? 0 : plan.cloneFlags());
         MonitoredJail jail;
         try {
             if (executor == null) executor = spawn(streams, plan, opened, 0);
+            else giveToSpare(executor, plan, opened);
             if (sink != null) {
                 int out = executor.stdout();
                 // The loop's from now on, even if the start fails.
@@ -313,15 +314,52 @@ public final class Launcher {
     }
 
     /**
+     * What a plan hands the executor, in the executor's order: the sockets to pass, the
+     * namespaces to join, a running jail's root and cwd (empty, or both). Copies at or above
+     * SOURCE_FD, each in {@code childEnds}, to be closed once the executor has its own.
+     */
+    private record Handed(int[] passed, int[] joined, int[] rootAndCwd) {
+        static Handed of(LaunchPlan plan, Opened opened, List<Integer> childEnds) throws JailSetupException, NativeException {
+            int[] passed = passedFds(plan, childEnds);
+            int[] joined = opened == null ? joinedFds(plan, childEnds) : copies(opened.namespaces(), childEnds);
+            // Without a cwd of its own the process starts at the root: both slots are always filled,
+            // so nothing the caller happened to inherit at CWD_FD can stand in for one.
+            int[] rootAndCwd = opened == null ? new int[0]
+                    : copies(List.of(opened.root(), opened.cwd() < 0 ? opened.root() : opened.cwd()), childEnds);
+            return new Handed(passed, joined, rootAndCwd);
+        }
+
+        int[] all() {
+            return concat(concat(passed, joined), rootAndCwd);
+        }
+    }
+
+    /** The byte a spare's descriptors come attached to, ahead of its plan (handover.c). */
+    private static final byte[] HANDOVER = {'H'};
+
+    /** Gives a spare, before its plan, what the plan hands the executor (possibly nothing). */
+    private static void giveToSpare(Spawned spare, LaunchPlan plan, Opened opened) throws JailSetupException, NativeException {
+        List<Integer> copies = new ArrayList<>();
+        try {
+            Sockets.sendWithFds(spare.control(), HANDOVER, Handed.of(plan, opened, copies).all());
+        } finally {
+            closeAll(copies); // the executor has its own now, or will not start
+        }
+    }
+
+    /**
      * Spawns an executor with its pipes, and what the plan hands it: passed sockets, namespaces
-     * to join, a running jail's root and cwd. Returns the parent's ends.
+     * to join, a running jail's root and cwd. Without a plan, a spare: its plan channel is a
+     * socket, on which what the plan hands it comes with the plan (see {@link #giveToSpare}).
+     * Returns the parent's ends.
      */
     private Spawned spawn(Streams streams, LaunchPlan plan, Opened opened, long cloneAhead)
             throws JailSetupException, NativeException {
         List<Integer> parentEnds = new ArrayList<>();
         List<Integer> childEnds = new ArrayList<>();
         try {
-            int[] ctl = pipe(childEnds, parentEnds, true);   // Java writes, executor reads
+            // Java writes, the executor reads
+            int[] ctl = plan == null ? streamPair(childEnds, parentEnds) : pipe(childEnds, parentEnds, true);
             int[] events = pipe(childEnds, parentEnds, false); // executor writes, Java reads
             int[] from;
             int[] to;
@@ -349,26 +387,15 @@ public final class Launcher {
                 }
                 default -> throw new IllegalArgumentException(streams.toString());
             }
-            int[] passed = new int[0], joined = new int[0];
-            if (plan != null) {
-                passed = passedFds(plan, childEnds);
-                from = concat(from, passed);
-                to = concat(to, IntStream.range(0, passed.length).map(i -> PASS_FD_BASE + i).toArray());
-                joined = opened == null ? joinedFds(plan, childEnds) : copies(opened.namespaces(), childEnds);
-                from = concat(from, joined);
-                to = concat(to, IntStream.range(0, joined.length).map(i -> JOIN_FD_BASE + i).toArray());
-            }
-            if (opened != null) {
-                // Without a cwd of its own the process starts at the root: both slots are always filled,
-                // so nothing the caller happened to inherit at CWD_FD can stand in for one.
-                int cwd = opened.cwd() < 0 ? opened.root() : opened.cwd();
-                from = concat(from, copies(List.of(opened.root(), cwd), childEnds));
-                to = concat(to, new int[] {ROOT_FD, CWD_FD});
-            }
+            Handed handed = plan == null ? new Handed(new int[0], new int[0], new int[0]) : Handed.of(plan, opened, childEnds);
+            from = concat(from, handed.all());
+            to = concat(to, IntStream.range(0, handed.passed().length).map(i -> PASS_FD_BASE + i).toArray());
+            to = concat(to, IntStream.range(0, handed.joined().length).map(i -> JOIN_FD_BASE + i).toArray());
+            if (handed.rootAndCwd().length > 0) to = concat(to, new int[] {ROOT_FD, CWD_FD});
             // What was handed over, so that the executor closes anything else at once: the JVM's
             // stream descriptors are not close-on-exec, and another jail's pipe must not stay
             // open in this executor (least of all in a spare, which waits long).
-            String handedOver = passed.length + "," + joined.length + "," + (opened != null ? 1 : 0)
+            String handedOver = handed.passed().length + "," + handed.joined().length + "," + handed.rootAndCwd().length / 2
                     + (cloneAhead != 0 ? "," + Long.toHexString(cloneAhead) : "");
             int pid = Libc.spawn(executor.path(), List.of("corral-exec", handedOver), from, to);
             parentEnds.clear(); // the caller's now
@@ -470,6 +497,23 @@ public final class Launcher {
         int[] all = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
         return all;
+    }
+
+    /** A pair of stream sockets whose child end ([0]) sits at or above HIGH_FD. */
+    private static int[] streamPair(List<Integer> childEnds, List<Integer> parentEnds) throws NativeException {
+        int[] p = Sockets.streamPair();
+        int high = Libc.fcntl(p[0], Libc.F_DUPFD_CLOEXEC, HIGH_FD);
+        if (high < 0) {
+            int errno = Libc.errno();
+            Libc.close(p[0]);
+            Libc.close(p[1]);
+            throw new NativeException("fcntl(F_DUPFD_CLOEXEC)", errno);
+        }
+        Libc.close(p[0]);
+        p[0] = high;
+        childEnds.add(p[0]);
+        parentEnds.add(p[1]);
+        return p;
     }
 
     /** A pipe whose child end sits at or above HIGH_FD. */

@@ -74,7 +74,9 @@ final class MonitoredJail extends JailedProcess {
         this.steps = List.copyOf(steps);
         this.cgroup = cgroup;
         this.endsAtReport = cgroup == null && !waitsForTeardown;
-        this.control = output(controlFd);
+        // A spare executor's plan channel is a socket (see Launcher#giveToSpare), a pipe otherwise.
+        this.control = dev.corral.sys.Sockets.isSocket(controlFd) ? new dev.corral.sys.SocketOutputStream(controlFd)
+                : output(controlFd);
         this.events = new EventLines(eventFd);
         this.stdin = stdinFd < 0 ? OutputStream.nullOutputStream() : output(stdinFd);
         this.stdout = stdoutFd < 0 ? InputStream.nullInputStream() : input(stdoutFd);

@@ -15,14 +15,15 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>A spare is made from the second start on, so a JVM that starts one jail pays for none, unless
  * it asks for one ahead of that start ({@link #makeNow}: the CLI, which spawns it while it parses
- * its arguments, and drops it if no start comes). It serves only plans that pass the executor
- * nothing of their own (no listening sockets, no namespaces or root to join), with the same kind
- * of streams as the start before. An unused spare is an idle process named {@code corral-spare};
- * it exits when the JVM does (its plan pipe ends). {@code -Dcorral.spareExecutor=false} turns
- * spares off.
+ * its arguments, and drops it if no start comes). It serves a start with the same kind of streams
+ * as the start before; what a plan hands the executor (listening sockets, namespaces and a root
+ * to join) it receives with the plan, on its plan channel, a socket. An unused spare is an idle
+ * process named {@code corral-spare}; it exits when the JVM does (its plan channel ends).
+ * {@code -Dcorral.spareExecutor=false} turns spares off.
  *
  * <p>A spare made behind a start also clones the next jail's first process while it waits, with
- * that start's clone flags, unless that jail was born in a v2 cgroup: the new namespaces are then
+ * that start's clone flags, unless that jail was born in a v2 cgroup or its plan handed the
+ * executor descriptors (the child, cloned before they come, would not have them): the new namespaces are then
  * made off the next start's path (the executor makes the mount and uts copies only once the plan
  * has come, and uses the child only for a plan with the same flags). {@code -Dcorral.cloneAhead=false}
  * turns that off.
@@ -129,17 +130,6 @@ final class SpareExecutor {
         }
         if (n >= 2 && ENABLED) refill(streams, CLONE_AHEAD ? cloneFlags : 0);
         return spare;
-    }
-
-    /**
-     * For a start that cannot use a spare (it hands the executor something of its own): a spare
-     * asked for ahead of it is of no use to anyone now, and is not left idle beside the jail.
-     */
-    void passOver() {
-        if (!madeAhead) return;
-        Spawned spare = awaitReady();
-        madeAhead = false;
-        if (spare != null) spare.discard();
     }
 
     /**

@@ -43,8 +43,10 @@ public final class Sockets {
     private static final NativeFunction GETSOCKOPT = NativeFunction.libc("getsockopt");
     private static final NativeFunction SENDMSG = NativeFunction.libc("sendmsg");
     private static final NativeFunction RECVMSG = NativeFunction.libc("recvmsg");
-    static final int SO_PEERCRED = 17, SCM_RIGHTS = 1, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
-    /** The most descriptors one message carries (SCM_MAX_FD is 253; corral needs a handful). */
+    private static final NativeFunction SOCKETPAIR = NativeFunction.libc("socketpair");
+    private static final NativeFunction SEND = NativeFunction.libc("send");
+    static final int SO_TYPE = 3, SO_PEERCRED = 17, SCM_RIGHTS = 1, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
+    /** The most descriptors {@link #receiveWithFds} takes from one message (a setns socket's handful). */
     public static final int MAX_FDS = 16;
 
     private Sockets() {}
@@ -97,9 +99,14 @@ public final class Sockets {
         }
     }
 
+    /** The most descriptors one message may carry (the kernel's SCM_MAX_FD). */
+    public static final int MAX_SENT_FDS = 253;
+
     /** Sends {@code data} with {@code fds} attached (SCM_RIGHTS), in one message. */
     public static void sendWithFds(int fd, byte[] data, int[] fds) throws NativeException {
-        if (data.length == 0 || fds.length > MAX_FDS) throw new IllegalArgumentException("1+ bytes and at most " + MAX_FDS + " fds");
+        if (data.length == 0 || fds.length > MAX_SENT_FDS) {
+            throw new IllegalArgumentException("1+ bytes and at most " + MAX_SENT_FDS + " fds");
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocateFrom(JAVA_BYTE, data);
             MemorySegment iov = arena.allocate(16, 8);
@@ -153,6 +160,41 @@ public final class Sockets {
                 for (int i = 0; i < count; i++) fds[i] = control.get(JAVA_INT, 16 + 4L * i);
             }
             return new Received(buf.asSlice(0, n).toArray(JAVA_BYTE), fds);
+        }
+    }
+
+    /** send(2) with MSG_NOSIGNAL, again after EINTR: the bytes sent, or -errno. */
+    static long send(int fd, MemorySegment buf) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            while (true) {
+                long n = (long) SEND.call(state, fd, pointer(buf), buf.byteSize(), MSG_NOSIGNAL);
+                if (n >= 0) return n;
+                int errno = errno(state);
+                if (errno != Libc.EINTR) return -errno;
+            }
+        }
+    }
+
+    /** Whether {@code fd} is a socket (getsockopt answers it rather than ENOTSOCK). */
+    public static boolean isSocket(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_INT);
+            MemorySegment length = arena.allocate(JAVA_INT);
+            length.set(JAVA_INT, 0, (int) JAVA_INT.byteSize());
+            long r = (long) GETSOCKOPT.call(NativeFunction.errnoSegment(arena), fd, SOL_SOCKET, SO_TYPE, pointer(value), pointer(length));
+            return r == 0;
+        }
+    }
+
+    /** A connected pair of Unix stream sockets, both close-on-exec. */
+    public static int[] streamPair() throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            MemorySegment state = NativeFunction.errnoSegment(arena);
+            long r = (long) SOCKETPAIR.call(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pointer(fds));
+            if (r < 0) throw new NativeException("socketpair", errno(state));
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         }
     }
 

@@ -3,6 +3,7 @@ package dev.corral.launch;
 import dev.corral.JailBuilder;
 import dev.corral.JailBuilder.StdioMode;
 import dev.corral.JailedProcess;
+import dev.corral.JoinBuilder;
 import dev.corral.ListeningSocket;
 import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.JailSpec;
@@ -195,10 +196,11 @@ class SpareExecutorTest {
 
     /**
      * The CLI spawns its executor while it parses its arguments: the start that follows takes it,
-     * and one that cannot (it hands over a listening socket) leaves none idle beside its jail.
+     * also one that hands the executor a listening socket (it comes with the plan), and no spare
+     * is left idle beside the jail.
      */
     @Test
-    void aSpareSpawnedAheadServesTheNextStartOrIsDropped() throws Exception {
+    void aSpareSpawnedAheadServesTheNextStart() throws Exception {
         Launcher launcher = new Launcher(new LocalHost());
         launcher.spawnAhead(StdioMode.PIPE);
         long ahead = launcher.spare().readyPid();
@@ -211,17 +213,58 @@ class SpareExecutorTest {
         assertThat(launcher.spare().readyPid()).as("one start, and no spare behind it").isEqualTo(-1);
 
         launcher.spawnAhead(StdioMode.PIPE);
-        long unused = launcher.spare().readyPid();
-        assertThat(unused).isPositive().isNotEqualTo(ahead);
+        long second = launcher.spare().readyPid();
+        assertThat(second).isPositive().isNotEqualTo(ahead);
         try (ListeningSocket socket = ListeningSocket.open("127.0.0.1:0")) {
-            JailSpec passing = new JailBuilder().command("true").cgroup(CgroupSpec.Mode.NONE)
-                    .passListeningSocket(socket).build();
+            JailSpec passing = new JailBuilder().command("sh", "-c", "echo $LISTEN_FDS; readlink /proc/self/fd/3")
+                    .cgroup(CgroupSpec.Mode.NONE).passListeningSocket(socket).build();
             JailedProcess p = launcher.start(passing, StdioMode.PIPE);
-            assertThat(p.pid()).isNotEqualTo(unused);
-            assertThat(launcher.spare().readyPid()).isEqualTo(-1);
-            awaitGone(unused);
+            assertThat(p.pid()).as("a start that hands over a socket takes it too").isEqualTo(second);
+            String ours = link(Path.of("/proc/self/fd/" + socket.fd()));
+            assertThat(new String(p.getInputStream().readAllBytes())).as("the program's LISTEN_FDS and fd 3")
+                    .isEqualTo("1\n" + ours + "\n");
             finish(p);
         }
+        // Behind that second start, a spare; not cloning ahead, since its plan handed over a
+        // descriptor, which a child cloned ahead of the next plan could not have.
+        long behind = awaitSpare(launcher, second);
+        Thread.sleep(200);
+        assertThat(ProcessHandle.of(behind).orElseThrow().children().toList()).as("children of the spare behind").isEmpty();
+        assertThat(dropSpare(launcher)).isEqualTo(behind);
+    }
+
+    /**
+     * A join (corral exec) hands the executor the jail's namespaces, root and cwd: a spare gets
+     * them with the plan, and the process it starts is in the jail. Through the shared launcher,
+     * the one {@link dev.corral.JoinBuilder} starts with.
+     */
+    @Test
+    void aJoinTakesTheSpareWithTheJailsDescriptors() throws Exception {
+        Launcher shared = Launcher.shared();
+        JailedProcess target = new JailBuilder().command("sh", "-c", "echo up; exec sleep 1000").hostname("joined-host")
+                .cgroup(CgroupSpec.Mode.NONE).stdio(StdioMode.PIPE).start();
+        try (JoinBuilder.Prepared join = new JoinBuilder().jail(target.pid())
+                .command("sh", "-c", "hostname; pwd; readlink /proc/self/ns/net /proc/self/ns/mnt").stdio(StdioMode.PIPE).prepare()) {
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(target.getInputStream())).readLine()).isEqualTo("up");
+            long program = dev.corral.join.ProcessFacts.program(target.pid());
+            String expected = "joined-host\n/\n" + namespace(program, "net") + "\n" + namespace(program, "mnt") + "\n";
+            for (int i = 0; i < 2; i++) assertThat(outputOf(join.start())).isEqualTo(expected);
+            long spare = awaitSpare(shared, -1);
+            JailedProcess third = join.start();
+            assertThat(third.pid()).as("the third join's monitor is the spare made behind the second").isEqualTo(spare);
+            assertThat(outputOf(third)).isEqualTo(expected);
+        } finally {
+            target.destroyForcibly();
+            assertThat(target.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    private static String outputOf(JailedProcess p) throws Exception {
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(new String(p.getErrorStream().readAllBytes())).isZero();
+        return out;
     }
 
     /**
