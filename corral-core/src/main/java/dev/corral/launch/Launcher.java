@@ -501,25 +501,16 @@ public final class Launcher {
 
     /** A pair of stream sockets whose child end ([0]) sits at or above HIGH_FD. */
     private static int[] streamPair(List<Integer> childEnds, List<Integer> parentEnds) throws NativeException {
-        int[] p = Sockets.streamPair();
-        int high = Libc.fcntl(p[0], Libc.F_DUPFD_CLOEXEC, HIGH_FD);
-        if (high < 0) {
-            int errno = Libc.errno();
-            Libc.close(p[0]);
-            Libc.close(p[1]);
-            throw new NativeException("fcntl(F_DUPFD_CLOEXEC)", errno);
-        }
-        Libc.close(p[0]);
-        p[0] = high;
-        childEnds.add(p[0]);
-        parentEnds.add(p[1]);
-        return p;
+        return placed(Sockets.streamPair(), 0, childEnds, parentEnds);
     }
 
     /** A pipe whose child end sits at or above HIGH_FD. */
     private static int[] pipe(List<Integer> childEnds, List<Integer> parentEnds, boolean childReads) throws NativeException {
-        int[] p = Libc.pipe();
-        int childIdx = childReads ? 0 : 1;
+        return placed(Libc.pipe(), childReads ? 0 : 1, childEnds, parentEnds);
+    }
+
+    /** Moves the child's end of the pair {@code p} at or above HIGH_FD, and lists both ends. */
+    private static int[] placed(int[] p, int childIdx, List<Integer> childEnds, List<Integer> parentEnds) throws NativeException {
         int high = Libc.fcntl(p[childIdx], Libc.F_DUPFD_CLOEXEC, HIGH_FD);
         if (high < 0) {
             int errno = Libc.errno();

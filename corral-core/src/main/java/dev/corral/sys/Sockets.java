@@ -48,6 +48,8 @@ public final class Sockets {
     static final int SO_TYPE = 3, SO_PEERCRED = 17, SCM_RIGHTS = 1, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
     /** The most descriptors {@link #receiveWithFds} takes from one message (a setns socket's handful). */
     public static final int MAX_FDS = 16;
+    /** The most descriptors one message may carry (the kernel's SCM_MAX_FD). */
+    public static final int MAX_SENT_FDS = 253;
 
     private Sockets() {}
 
@@ -98,9 +100,6 @@ public final class Sockets {
             return new PeerCredentials(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
         }
     }
-
-    /** The most descriptors one message may carry (the kernel's SCM_MAX_FD). */
-    public static final int MAX_SENT_FDS = 253;
 
     /** Sends {@code data} with {@code fds} attached (SCM_RIGHTS), in one message. */
     public static void sendWithFds(int fd, byte[] data, int[] fds) throws NativeException {
