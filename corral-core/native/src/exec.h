@@ -43,6 +43,8 @@
 /* A running jail's root and working directory, for a process that joins it (corral exec). */
 #define ROOT_FD (JOIN_FD_BASE + JOIN_FD_MAX)
 #define CWD_FD (ROOT_FD + 1)
+/* The most descriptors a plan hands the executor: passed, joined, root and cwd (handover.c). */
+#define HANDOVER_MAX (PASS_FD_MAX + JOIN_FD_MAX + 2)
 /*
  * Idmapped mounts: the k-th detached clone made for idmapping (OP_IDMAP_TREE) waits at
  * IDMAP_FD_BASE + k in the jail's first process, where the monitor fetches it (OP_IDMAP).

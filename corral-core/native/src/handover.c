@@ -18,8 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HANDOVER_MAX (PASS_FD_MAX + JOIN_FD_MAX + 2)
-
 int is_stream_socket(int fd)
 {
 	struct stat st;

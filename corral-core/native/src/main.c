@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 
 	struct plan plan;
 	const char *why = NULL;
-	int received[PASS_FD_MAX + JOIN_FD_MAX + 2];
+	int received[HANDOVER_MAX];
 	int nreceived = handed ? handover_receive(PLAN_FD, received, &why) : 0;
 	if (nreceived < 0)
 		monitor_fail(-nreceived, why);
