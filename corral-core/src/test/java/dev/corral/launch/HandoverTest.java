@@ -5,7 +5,6 @@ import dev.corral.plan.LaunchPlan;
 import dev.corral.plan.PlanEncoder;
 import dev.corral.spec.CgroupSpec;
 import dev.corral.sys.Libc;
-import dev.corral.sys.NativeException;
 import dev.corral.sys.SocketOutputStream;
 import dev.corral.sys.Sockets;
 import org.junit.jupiter.api.Test;
@@ -53,40 +52,34 @@ class HandoverTest {
 
     /**
      * Spawns a spare (a socket for its plan channel), sends {@code first} with {@code fds}, then
-     * the plan; returns the executor's first event line. The executor is ended and reaped.
+     * the plan; returns the executor's first event line. Then ends its plan channel, as a JVM
+     * that is gone would: the executor kills and reaps a jail it started, and exits; it is reaped
+     * here, so nothing is left for init.
      */
     private static String handOver(byte[] first, int[] fds, byte[] plan) throws Exception {
         int[] control = Sockets.streamPair();
         int[] events = Libc.pipe();
-        int pid = -1;
-        try {
-            pid = Libc.spawn(Executor.load().path(), List.of("corral-exec", "0,0,0"),
-                    new int[] {control[0], events[1]}, new int[] {Launcher.PLAN_FD, Launcher.EVENT_FD});
-            Libc.close(control[0]);
-            control[0] = -1;
-            Libc.close(events[1]);
-            events[1] = -1;
+        int pid = Libc.spawn(Executor.load().path(), List.of("corral-exec", "0,0,0"),
+                new int[] {control[0], events[1]}, new int[] {Launcher.PLAN_FD, Launcher.EVENT_FD});
+        Libc.close(control[0]);
+        Libc.close(events[1]);
+        String reply;
+        try (SocketOutputStream out = new SocketOutputStream(control[1]);
+             BufferedReader in = new BufferedReader(new InputStreamReader(new FileInputStream("/proc/self/fd/" + events[0])))) {
+            Libc.close(events[0]);
             Sockets.sendWithFds(control[1], first, fds);
-            try (SocketOutputStream out = new SocketOutputStream(control[1]);
-                 BufferedReader in = new BufferedReader(new InputStreamReader(new FileInputStream("/proc/self/fd/" + events[0])))) {
-                control[1] = -1; // the stream's now
-                try {
-                    out.write(plan);
-                } catch (java.io.IOException e) {
-                    // the executor may have refused already
-                }
-                return in.readLine();
+            try {
+                out.write(plan);
+            } catch (java.io.IOException e) {
+                // the executor may have refused already
             }
-        } finally {
-            for (int fd : new int[] {control[0], control[1], events[0], events[1]}) if (fd >= 0) Libc.close(fd);
-            if (pid > 0) {
-                Libc.kill(pid, 9);
-                try {
-                    Libc.waitpid(pid);
-                } catch (NativeException ignored) {
-                    // reaped
-                }
+            reply = in.readLine();
+            out.close();
+            while (in.readLine() != null) {
+                // until the executor exits
             }
         }
+        Libc.waitpid(pid);
+        return reply;
     }
 }
