@@ -55,7 +55,7 @@ public final class Supervisor implements AutoCloseable {
 
     /**
      * Reads every application's accounting once per {@link #USAGE_PERIOD}, spread over it in
-     * {@link #USAGE_SLICES} slices: read in one go, a thousand applications' accounting was a
+     * up to {@link #USAGE_SLICES} slices: read in one go, a thousand applications' accounting was a
      * ~50 ms burst of CPU each second, which a /status request or a respawn landing in it shared
      * the machine with.
      */
@@ -66,11 +66,13 @@ public final class Supervisor implements AutoCloseable {
                 synchronized (apps) {
                     all = List.copyOf(apps.values());
                 }
+                // No more slices than applications: an idle daemon wakes once a period.
+                int slices = Math.max(1, Math.min(USAGE_SLICES, all.size()));
                 long start = System.nanoTime(), period = USAGE_PERIOD.toNanos();
-                for (int slice = 0; slice < USAGE_SLICES; slice++) {
-                    int from = all.size() * slice / USAGE_SLICES, to = all.size() * (slice + 1) / USAGE_SLICES;
+                for (int slice = 0; slice < slices; slice++) {
+                    int from = all.size() * slice / slices, to = all.size() * (slice + 1) / slices;
                     for (Supervised s : all.subList(from, to)) s.sampleUsage();
-                    long wait = start + period * (slice + 1) / USAGE_SLICES - System.nanoTime();
+                    long wait = start + period * (slice + 1) / slices - System.nanoTime();
                     if (wait > 0) Thread.sleep(Duration.ofNanos(wait));
                 }
             }
