@@ -54,37 +54,40 @@ final class AotTrainingCommand implements Callable<Integer> {
 
     /** {@code corral exec --pid} into a jail of its own. */
     private static int exec() throws Exception {
-        JailedProcess jail = trainingJail();
-        try {
-            return Main.run(new String[] {"exec", "--pid", String.valueOf(jail.pid()), "--", "true"});
-        } finally {
-            jail.destroyForcibly();
-            jail.waitFor();
-        }
+        return inTrainingJail(jail -> Main.run(new String[] {"exec", "--pid", String.valueOf(jail.pid()), "--", "true"}));
     }
 
     /** {@code corral exec APP}: the application's pid and configuration asked of the (stand-in) daemon. */
     private static int execApp() throws Exception {
-        JailedProcess jail = trainingJail();
         String app = """
                 {"type": "external", "executable": "sleep", "arguments": ["60"]%s}
                 """.formatted(Libc.geteuid() != 0 ? ", \"isolation\": {\"seccomp\": \"unconfined\"}" : "");
-        try (StandInDaemon daemon = new StandInDaemon(Map.of(
-                "/status/applications/web", "{\"state\": \"running\", \"pid\": " + jail.pid() + "}",
-                "/config/applications/web", app))) {
-            return Main.run(new String[] {"exec", "--control", daemon.socket().toString(), "web", "--", "true"});
-        } finally {
-            jail.destroyForcibly();
-            jail.waitFor();
-        }
+        return inTrainingJail(jail -> {
+            try (StandInDaemon daemon = new StandInDaemon(Map.of(
+                    "/status/applications/web", "{\"state\": \"running\", \"pid\": " + jail.pid() + "}",
+                    "/config/applications/web", app))) {
+                return Main.run(new String[] {"exec", "--control", daemon.socket().toString(), "web", "--", "true"});
+            }
+        });
     }
 
-    private static JailedProcess trainingJail() throws Exception {
+    private interface JailUse {
+        int with(JailedProcess jail) throws Exception;
+    }
+
+    /** Runs {@code use} with a jail (sleep) to exec into, ended and reaped after. */
+    private static int inTrainingJail(JailUse use) throws Exception {
         JailBuilder b = new JailBuilder().command("sleep", "60").stdio(JailBuilder.StdioMode.PIPE)
                 .cgroup(CgroupSpec.Mode.NONE);
         // Only root may read a jail's seccomp filter (to give the joining process the same): a
         // normal user's exec into a filtered jail fails closed, and would train nothing.
         if (Libc.geteuid() != 0) b.seccomp(Seccomp.UNCONFINED);
-        return b.start();
+        JailedProcess jail = b.start();
+        try {
+            return use.with(jail);
+        } finally {
+            jail.destroyForcibly();
+            jail.waitFor();
+        }
     }
 }

@@ -26,9 +26,9 @@ public final class Main {
         if (System.getProperty("org.eclipse.jetty.util.referencesPerCacheLine") == null) {
             System.setProperty("org.eclipse.jetty.util.referencesPerCacheLine", "16");
         }
+        CorralCommand.Subcommand sub = args.length == 0 ? null : CorralCommand.SUBCOMMANDS.get(args[0]);
         java.util.function.Supplier<Object> named = args.length == 0 ? null
-                : args[0].equals("aot-training") ? AotTrainingCommand::new
-                : CorralCommand.SUBCOMMANDS.containsKey(args[0]) ? CorralCommand.SUBCOMMANDS.get(args[0]).make() : null;
+                : args[0].equals("aot-training") ? AotTrainingCommand::new : sub == null ? null : sub.make();
         if (named != null && args[0].equals("run")) RunCommand.spawnAhead(args);
         if (named != null && args[0].equals("exec")) ExecCommand.prepareAhead();
         // picocli builds a command's model by reflection, tens of milliseconds on a cold JVM: a

@@ -319,6 +319,9 @@ public final class Launcher {
      * SOURCE_FD, each in {@code childEnds}, to be closed once the executor has its own.
      */
     private record Handed(int[] passed, int[] joined, int[] rootAndCwd) {
+        /** What a spare is spawned with: nothing. */
+        static final Handed NONE = new Handed(new int[0], new int[0], new int[0]);
+
         static Handed of(LaunchPlan plan, Opened opened, List<Integer> childEnds) throws JailSetupException, NativeException {
             int[] passed = passedFds(plan, childEnds);
             int[] joined = opened == null ? joinedFds(plan, childEnds) : copies(opened.namespaces(), childEnds);
@@ -387,7 +390,7 @@ public final class Launcher {
                 }
                 default -> throw new IllegalArgumentException(streams.toString());
             }
-            Handed handed = plan == null ? new Handed(new int[0], new int[0], new int[0]) : Handed.of(plan, opened, childEnds);
+            Handed handed = plan == null ? Handed.NONE : Handed.of(plan, opened, childEnds);
             from = concat(from, handed.all());
             to = concat(to, IntStream.range(0, handed.passed().length).map(i -> PASS_FD_BASE + i).toArray());
             to = concat(to, IntStream.range(0, handed.joined().length).map(i -> JOIN_FD_BASE + i).toArray());
