@@ -87,7 +87,7 @@ enum op {
 	OP_CGROUP = 31,       /* monitor only: (dir, join 0|1, kill none|kill|freeze|signal, remove 0|1) */
 	OP_PASS_FDS = 32,     /* (count): PASS_FD_BASE.. become 3.., LISTEN_PID at exec */
 	OP_SETNS = 33,        /* (slot, hex CLONE_NEW* type): join JOIN_FD_BASE + slot */
-	OP_FORK_RELAY = 34,   /* (): fork; the parent relays signals and the status */
+	OP_FORK_INTO = 34,    /* (): fork into a pid namespace; the child takes our place (steps.c) */
 	OP_ENTER_ROOT = 35,   /* (): chroot to ROOT_FD, then cwd to CWD_FD; both closed */
 	OP_JOIN_CGROUP = 36,  /* (dir): move this process into cgroup dir (writes 0 to its cgroup.procs) */
 	OP_ID_MAPS = 37,      /* monitor only: (file, content)...: written to /proc/CHILD/file once the
@@ -131,7 +131,12 @@ int report_keep_above(int lowest);
 ssize_t write_all(int fd, const void *buf, size_t len);
 
 /* steps.c */
-__attribute__((noreturn)) void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, int exit_fd);
+/*
+ * handoff_fd: where a fork into a pid namespace (OP_FORK_INTO) tells the monitor the pid of
+ * the process that takes the child's place; -1 for a plan without one.
+ */
+__attribute__((noreturn)) void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, int exit_fd,
+					 int handoff_fd);
 
 /* harden.c */
 int harden_step(const struct step *s, int idx);

@@ -88,6 +88,56 @@ static void await_release(void)
  * The OP_ID_MAPS step, if the plan has one (-1 if not: Java writes the maps itself, through
  * newuidmap/newgidmap, and says "go"). Its arguments come in pairs, file and content.
  */
+/*
+ * A plan that forks into a pid namespace (OP_FORK_INTO): the first child's end of the hand-off
+ * pipe, where it says who takes its place, until that is read (-1 after, or without one); the
+ * first child, to be reaped, once it has been replaced; and a signal sent to it meanwhile,
+ * which must reach its successor too.
+ */
+static int handoff_fd = -1;
+static pid_t replaced = -1;
+static int resend, replaced_once;
+
+/* Sends `sig` to the jail's first process, and to the one about to take its place. */
+static void signal_jail(pid_t child, int sig)
+{
+	if (handoff_fd >= 0 && (resend == 0 || sig == SIGKILL))
+		resend = sig;
+	kill(child, sig);
+}
+
+/*
+ * Reads who took the first child's place (once it has said, or ended): that process is the
+ * jail's from now on, and Java learns its pid. 0 if the child ended without handing over.
+ */
+static int take_over(pid_t *child)
+{
+	pid_t next = -1;
+	ssize_t n;
+	do
+		n = read(handoff_fd, &next, sizeof next);
+	while (n < 0 && errno == EINTR);
+	close(handoff_fd);
+	handoff_fd = -1;
+	if (n != (ssize_t)sizeof next || next <= 0)
+		return 0;
+	*child = next;
+	replaced_once = 1;
+	event("PID %d", next);
+	if (resend)
+		kill(next, resend);
+	return 1;
+}
+
+/* Whether the plan forks into a pid namespace, whose child then takes the first one's place. */
+static int forks_into(const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nsteps; i++)
+		if (plan->steps[i].op == OP_FORK_INTO)
+			return 1;
+	return 0;
+}
+
 static int id_maps_step(const struct plan *plan, const char **why)
 {
 	int found = -1;
@@ -271,7 +321,7 @@ static pid_t clone_early(uint64_t flags, int p[P_COUNT][2])
 			report_init(p[P_ST][1]);
 			fail_step(-1, errno, "unshare the mount and uts namespaces");
 		}
-		run_child(&plan, p[P_GO][0], p[P_READY][1], p[P_ST][1], p[P_EX][1]);
+		run_child(&plan, p[P_GO][0], p[P_READY][1], p[P_ST][1], p[P_EX][1], -1);
 	}
 	int ends[] = { p[P_GO][0], p[P_ST][1], p[P_READY][1], p[P_EX][1], p[P_PLAN][0] };
 	for (int i = 0; i < P_COUNT; i++)
@@ -399,6 +449,9 @@ int main(int argc, char **argv)
 	 * ready: the namespaces exist; ex: the application's status from the jail's init.
 	 */
 	int go[2], st[2], ready[2], ex[2];
+	/* ho: the pid of the process that takes the child's place (OP_FORK_INTO), from the child. */
+	int ho[2] = { -1, -1 };
+	int handing = forks_into(&plan);
 	int cg_idx = -1;
 	int cgfd = cgroups > 0 ? cgroup_birth_open(&cg_idx) : -1;
 	if (cgfd == -2) {
@@ -407,7 +460,8 @@ int main(int argc, char **argv)
 		cgroup_remove_all();
 		_exit(125);
 	}
-	pid_t child = early > 0 ? use_early(early, early_p, &plan, ahead, cgfd >= 0 || nreceived > 0, raw, raw_len) : -1;
+	pid_t child = early > 0 ? use_early(early, early_p, &plan, ahead, cgfd >= 0 || nreceived > 0 || handing, raw, raw_len)
+				: -1;
 	early_unused = -1; /* the jail's now, or killed and reaped */
 	free(raw);
 	if (child > 0) {
@@ -418,7 +472,7 @@ int main(int argc, char **argv)
 		ex[0] = early_p[P_EX][0];
 	} else {
 		if (pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0
-		    || pipe2(ex, O_CLOEXEC) < 0)
+		    || pipe2(ex, O_CLOEXEC) < 0 || (handing && pipe2(ho, O_CLOEXEC) < 0))
 			monitor_fail(errno, "set up pipes");
 		struct clone_args_ ca = { .flags = plan.clone_flags, .exit_signal = SIGCHLD };
 		if (cgfd >= 0) {
@@ -449,13 +503,19 @@ int main(int argc, char **argv)
 			close(st[0]);
 			close(ready[0]);
 			close(ex[0]);
+			if (handing)
+				close(ho[0]);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			run_child(&plan, go[0], ready[1], st[1], ex[1]);
+			run_child(&plan, go[0], ready[1], st[1], ex[1], ho[1]);
 		}
 		close(go[0]);
 		close(st[1]);
 		close(ready[1]);
 		close(ex[1]);
+		if (handing) {
+			close(ho[1]);
+			handoff_fd = ho[0];
+		}
 	}
 	passed_fds_close(passed);
 	if (joined > 0)
@@ -514,17 +574,27 @@ int main(int argc, char **argv)
 	size_t rlen = 0;
 	int failed = 0, status_open = 1, plan_open = 1, java_gone = 0, exit_open = 1, exit_told = 0;
 	for (;;) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = plan_open ? PLAN_FD : -1, .events = POLLIN },
 			{ .fd = status_open ? st[0] : -1, .events = POLLIN },
 			{ .fd = exit_open ? ex[0] : -1, .events = POLLIN },
+			{ .fd = handoff_fd, .events = POLLIN },
 		};
-		if (poll(p, 4, -1) < 0) {
+		if (poll(p, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			kill(child, SIGKILL);
 			monitor_fail(errno, "poll");
+		}
+		/*
+		 * First: the first child wrote who takes its place before it could end, and before
+		 * that one could exec (the first child holds the status pipe until it ends).
+		 */
+		if (p[4].revents) {
+			pid_t first = child;
+			if (take_over(&child))
+				replaced = first;
 		}
 		if (p[2].revents) {
 			ssize_t n = read(st[0], report + rlen, sizeof report - 1 - rlen);
@@ -573,7 +643,7 @@ int main(int argc, char **argv)
 				go_told = 1;
 			} else if (n <= 0 || c != 'G') {
 				/* Java is gone or gave up: the jail must not outlive it. */
-				kill(child, SIGKILL);
+				signal_jail(child, SIGKILL);
 				plan_open = 0;
 				java_gone = n <= 0;
 			}
@@ -591,21 +661,34 @@ int main(int argc, char **argv)
 					 * forwarded: the program must not die of our bookkeeping.
 					 */
 					if (getppid() != caller) {
-						kill(child, SIGKILL);
+						signal_jail(child, SIGKILL);
 						java_gone = 1;
 					}
 					continue;
 				}
 				if (si.ssi_signo != SIGCHLD) {
-					kill(child, (int)si.ssi_signo);
+					signal_jail(child, (int)si.ssi_signo);
 					continue;
 				}
+				if (replaced > 0 && waitpid(replaced, NULL, WNOHANG) == replaced)
+					replaced = -1;
 				int status;
-				if (waitpid(child, &status, WNOHANG) == child) {
-					/* Drain a report that raced with the exit. */
+				pid_t ended = waitpid(child, &status, WNOHANG);
+				/*
+				 * The first child ended, having handed the jail over (or not: then it failed).
+				 * One SIGCHLD may stand for its successor's end too: that one is asked at once.
+				 */
+				if (ended == child && handoff_fd >= 0 && take_over(&child))
+					ended = waitpid(child, &status, WNOHANG);
+				if (ended == child) {
+					/*
+					 * Drain a report that raced with the exit. A successor may have exec'd and
+					 * ended since this round's poll: its status pipe has ended too (it held it),
+					 * and an end without a report is an exec, as it is when the poll sees it.
+					 */
 					if (status_open) {
 						status_open = 0;
-						report_end(st[0], report, sizeof report, &rlen, &failed, 0);
+						report_end(st[0], report, sizeof report, &rlen, &failed, replaced_once && go_sent);
 					}
 					int code = status_code(status);
 					if (exit_told)

@@ -15,7 +15,7 @@ static const int fixed_args[OP_MAX + 1] = {
 	[OP_SETUID] = 1, [OP_EXEC] = -1, [OP_NEW_FS] = 5, [OP_SET_ATTRS] = 2,
 	[OP_SETSID] = 0, [OP_RLIMIT] = 3, [OP_CAP_BOUND] = 1, [OP_KEEP_CAPS] = 0, [OP_CAPS] = 2,
 	[OP_NO_NEW_PRIVS] = 0, [OP_SECCOMP] = 1, [OP_MASK] = 1, [OP_READONLY] = 1,
-	[OP_UNSHARE] = 1, [OP_CGROUP] = 4, [OP_PASS_FDS] = 1, [OP_SETNS] = 2, [OP_FORK_RELAY] = 0,
+	[OP_UNSHARE] = 1, [OP_CGROUP] = 4, [OP_PASS_FDS] = 1, [OP_SETNS] = 2, [OP_FORK_INTO] = 0,
 	[OP_ENTER_ROOT] = 0, [OP_JOIN_CGROUP] = 1, [OP_ID_MAPS] = -1,
 	[OP_OVERLAY] = 6, [OP_LAYER_DIR] = 4, [OP_REMOVE_TREE] = 1, [OP_EXIT] = 0, [OP_OPEN_DIR] = 2,
 	[OP_IDMAP_TREE] = 5, [OP_IDMAP] = 4,

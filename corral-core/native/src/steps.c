@@ -162,7 +162,37 @@ static void fork_keeper(int idx, int status_fd, int exit_fd, pid_t *parent, cons
 		fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
 }
 
-void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, int exit_fd)
+/*
+ * A pid namespace joined (or created) after clone takes only the children: forks into it, and
+ * the child takes our place as the monitor's child (CLONE_PARENT). We tell the monitor its pid
+ * and end; nothing of ours stays between the monitor and the jail (as runc's exec does).
+ */
+static void hand_off(int idx, int handoff_fd, pid_t *parent)
+{
+	if (handoff_fd < 0)
+		fail_step(idx, EINVAL, "no channel to hand the jail over to the monitor");
+	pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_PARENT, 0UL, NULL, NULL, 0UL);
+	if (child < 0)
+		fail_step(idx, errno, "fork");
+	if (child > 0) {
+		if (write_all(handoff_fd, &child, sizeof child) != (ssize_t)sizeof child) {
+			/* The monitor is gone: so must the child be. */
+			kill(child, SIGKILL);
+			_exit(125);
+		}
+		_exit(0);
+	}
+	close(handoff_fd);
+	/*
+	 * The monitor, our parent now, is outside this pid namespace: 0. Were it to die before the
+	 * death signal is armed, we would be the jail's init's, and exec refuses to go on.
+	 */
+	*parent = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
+}
+
+void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, int exit_fd, int handoff_fd)
 {
 	report_init(status_fd);
 	pid_t parent = getppid();
@@ -190,9 +220,9 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, 
 		case OP_FORK_INIT:
 			fork_keeper(idx, status_fd, exit_fd, &parent, "corral-init");
 			break;
-		case OP_FORK_RELAY:
-			/* A pid or time namespace entered after clone takes only the children. */
-			fork_keeper(idx, status_fd, exit_fd, &parent, "corral-relay");
+		case OP_FORK_INTO:
+			hand_off(idx, handoff_fd, &parent);
+			handoff_fd = -1;
 			break;
 		case OP_SETNS:
 			setns_step(s, idx);

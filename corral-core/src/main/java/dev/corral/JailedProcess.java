@@ -15,8 +15,8 @@ import java.util.Optional;
  * <p>{@link #pid()} is the host pid of corral's monitor process, the direct child of this JVM;
  * {@link #jailPid()} is the host pid of the jail's first process (its PID 1). A jail that joins
  * namespaces and has a pid or time namespace enters it after clone, which takes only children:
- * its first process is then a relay outside, the parent of the PID 1 (or, for a joined pid
- * namespace, of the program).
+ * its first process forks into it, and the child (the PID 1, or for a joined pid namespace the
+ * program) takes its place as the monitor's child; {@link #jailPid()} is then that child's.
  *
  * <p>When the wait ends: a jail with a tiny init (the default) and no cgroup of its own is over
  * for {@link #waitFor()} once init has reaped the program, killed whatever else ran in the jail
@@ -28,7 +28,7 @@ import java.util.Optional;
 public abstract class JailedProcess extends Process {
     protected JailedProcess() {}
 
-    /** Host pid of the jail's first process (init, the program when it is PID 1, or the relay). */
+    /** Host pid of the jail's first process (its init, or the program when it is PID 1 or joined a pid namespace). */
     public abstract long jailPid();
 
     /** The plan this jail was set up with. */

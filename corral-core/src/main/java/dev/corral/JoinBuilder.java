@@ -37,7 +37,7 @@ import java.util.Set;
  *         .command("ps", "-e").start();
  * }</pre>
  *
- * <p>The jail is named by the host pid of any of its processes (corral's own init or relay are
+ * <p>The jail is named by the host pid of any of its processes (corral's own monitor and init are
  * followed to the program), or by descriptors received over a setns socket. When the jail's
  * {@link Hardening} is known (it was started by corral from a spec), its capabilities and seccomp
  * filter are the spec's, narrowed to what the program holds now; when it is not, they are read

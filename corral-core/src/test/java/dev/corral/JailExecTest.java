@@ -79,6 +79,30 @@ class JailExecTest {
         assertThat(r.out().strip().lines().toList().getLast()).isEqualTo("4");
     }
 
+    /**
+     * The process that joined forks into the jail's pid namespace and ends: the command takes its
+     * place as the monitor's child, is what jailPid() names, and gets destroy()'s SIGTERM.
+     */
+    @Test
+    void theCommandTakesThePlaceOfTheProcessThatJoinedAndGetsTheSignals() throws Exception {
+        startJail(new JailBuilder());
+        JailedProcess p = new JoinBuilder().jail(jail.jailPid()).hardening(Hardening.DEFAULT)
+                .command("sh", "-c", "echo up; exec sleep 1000").start();
+        try {
+            p.getOutputStream().close();
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            assertThat(out.readLine()).isEqualTo("up");
+            long command = p.jailPid();
+            assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + command + "/comm"))).isEqualTo("sleep\n");
+            assertThat(ProcessHandle.of(command).orElseThrow().parent().orElseThrow().pid()).as("its parent").isEqualTo(p.pid());
+            p.destroy();
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as("128 + SIGTERM").isEqualTo(143);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     @Test
     void theExitStatusComesBack() throws Exception {
         startJail(new JailBuilder());

@@ -39,7 +39,7 @@ final class ExecCommand implements Callable<Integer> {
     Target target = new Target();
 
     static final class Target {
-        @Option(names = "--pid", paramLabel = "PID", description = "A process of the jail: its program, or corral's monitor, relay or init around it.")
+        @Option(names = "--pid", paramLabel = "PID", description = "A process of the jail: its program, or corral's monitor or init around it.")
         Long pid;
         @Option(names = "--socket", paramLabel = "PATH", description = "A setns socket serving the jail (\"isolation\": {\"setns_socket\": ...}).")
         Path setnsSocket;

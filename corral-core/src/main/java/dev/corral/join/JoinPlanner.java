@@ -70,8 +70,8 @@ public record JoinPlanner(long target, List<Namespace> namespaces, List<String> 
                     + " (opened before joining: nothing in the jail is resolved)"));
         }
         if (namespaces.contains(Namespace.PID) || namespaces.contains(Namespace.TIME)) {
-            steps.add(step(Op.FORK_RELAY, "fork into the pid namespace: a relay stays outside (forwards signals,"
-                    + " passes on the exit status), the child carries on inside"));
+            steps.add(step(Op.FORK_INTO, "fork into the pid namespace: the child carries on inside, in this"
+                    + " process's place (its parent is corral's monitor)"));
         }
         if (workingDirectory != null) steps.add(step(Op.CHDIR, "change directory to " + workingDirectory, workingDirectory));
         if (terminal) steps.add(step(Op.TAKE_TERMINAL, "make the program the terminal's foreground process group"));

@@ -89,11 +89,11 @@ public record ProcessFacts(long pid, String comm, long startTime, long uid, long
     }
 
     /** corral's own processes around a jail's program, each the parent of the next. */
-    private static final java.util.Set<String> CORRAL_PROCESSES = java.util.Set.of("corral-monitor", "corral-relay", "corral-init");
+    private static final java.util.Set<String> CORRAL_PROCESSES = java.util.Set.of("corral-monitor", "corral-init");
 
     /**
      * The program of a corral jail, given any of its first processes: corral's own (the monitor,
-     * the relay outside a joined pid namespace, the tiny init) are followed to their first child.
+     * the tiny init) are followed to their first child.
      */
     public static long program(long pid) {
         for (int i = 0; i < 4; i++) {

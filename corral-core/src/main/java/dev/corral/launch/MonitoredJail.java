@@ -111,9 +111,12 @@ final class MonitoredJail extends JailedProcess {
             String line;
             while ((line = events.readLine()) != null) {
                 if (line.startsWith("PID ")) {
+                    // A second PID: the first process forked into its pid namespace, and its child
+                    // took its place (it had the maps already: they belong to the user namespace).
+                    boolean first = jailPid < 0;
                     jailPid = Long.parseLong(line.substring(4).trim());
                     // Unless the maps need newuidmap/newgidmap, the monitor has written them and gone on.
-                    if (plan.idMaps() != null && plan.idMaps().useHelpers()) {
+                    if (first && plan.idMaps() != null && plan.idMaps().useHelpers()) {
                         try {
                             IdMapWriter.writeWithHelpers(plan.idMaps(), jailPid);
                         } catch (JailSetupException e) {

@@ -95,7 +95,7 @@ public final class Planner {
             if (late) planJoins(joins);
             planIdmappedMounts(maps, root);
             steps.add(Step.of(Op.WAIT_GO, "wait until the id maps are written"));
-            if (late) planRelay();
+            if (late) planForkInto();
             CgroupPlan cgroup = spec.cgroup().effectiveMode() == CgroupSpec.Mode.NONE ? null
                     : CgroupPlanner.plan(spec.cgroup(), host.cgroups(), spec.labels(), problems).orElse(null);
             if (spec.unshares(Namespace.CGROUP)) {
@@ -286,15 +286,15 @@ public final class Planner {
         }
 
         /** A pid or time namespace joined or created after clone takes only the children. */
-        private void planRelay() {
+        private void planForkInto() {
             List<String> which = new ArrayList<>();
             for (Namespace ns : List.of(Namespace.PID, Namespace.TIME)) {
                 if (spec.unshares(ns) || spec.joins(ns)) which.add(ns.userName());
             }
             if (which.isEmpty()) return;
-            steps.add(Step.of(Op.FORK_RELAY, "fork into the " + String.join(" and ", which) + " namespace"
-                    + (which.size() > 1 ? "s" : "") + ": a relay stays outside (forwards signals, passes on the exit"
-                    + " status), the child carries on inside"));
+            steps.add(Step.of(Op.FORK_INTO, "fork into the " + String.join(" and ", which) + " namespace"
+                    + (which.size() > 1 ? "s" : "") + ": the child carries on inside, in this process's place (its"
+                    + " parent is corral's monitor)"));
         }
 
         // ---- identity -------------------------------------------------------------------------

@@ -30,7 +30,7 @@ class JoinPlannerTest {
                 List.of("/sys/fs/cgroup/pids/jail"), true, true, confinement(1000, true, List.of(5L)),
                 List.of("ps", "-e"), Map.of("A", "b"), false, null).plan();
         assertThat(ops(p)).containsExactly(Op.WAIT_GO, Op.JOIN_CGROUP, Op.SETGROUPS, Op.SETNS, Op.SETNS, Op.SETNS, Op.SETNS,
-                Op.ENTER_ROOT, Op.FORK_RELAY, Op.SETSID, Op.RLIMIT, Op.CAP_BOUND, Op.SETGROUPS, Op.SETGID, Op.KEEP_CAPS,
+                Op.ENTER_ROOT, Op.FORK_INTO, Op.SETSID, Op.RLIMIT, Op.CAP_BOUND, Op.SETGROUPS, Op.SETGID, Op.KEEP_CAPS,
                 Op.SETUID, Op.CAPS, Op.NO_NEW_PRIVS, Op.SECCOMP, Op.SECCOMP, Op.EXEC);
         assertThat(p.cloneFlags()).isZero();
         assertThat(p.joins()).extracting(LaunchPlan.Join::namespace)

@@ -75,7 +75,7 @@ class PlannerJoinTest {
         Step unshare = p.steps().get(1);
         assertThat(unshare.op()).isEqualTo(Op.UNSHARE);
         assertThat(unshare.args()).containsExactly(Long.toHexString(0x10000000L | 0x20000L | 0x20000000L | 0x4000000L | 0x8000000L));
-        assertThat(ops(p).subList(2, 5)).containsExactly(Op.WAIT_GO, Op.FORK_RELAY, Op.UNSHARE);
+        assertThat(ops(p).subList(2, 5)).containsExactly(Op.WAIT_GO, Op.FORK_INTO, Op.UNSHARE);
         // A joined network namespace is not the jail's to configure: no loopback step.
         assertThat(ops(p)).doesNotContain(Op.LO_UP);
         assertThat(indexOf(p, Op.FORK_INIT)).isGreaterThan(indexOf(p, Op.PIVOT_ROOT));
@@ -95,7 +95,7 @@ class PlannerJoinTest {
         assertThat(p.steps().get(1).words()).contains("first, as it owns the others").contains("not dumpable");
         assertThat(p.idMaps()).isNull();
         // The joined pid namespace has its own init: the program just joins it, through the relay.
-        assertThat(ops(p)).contains(Op.FORK_RELAY).doesNotContain(Op.FORK_INIT);
+        assertThat(ops(p)).contains(Op.FORK_INTO).doesNotContain(Op.FORK_INIT);
         // Its /proc can be mounted: the jail has the user namespace that owns it.
         assertThat(p.steps()).anyMatch(s -> s.op() == Op.MOUNT_FS && s.args().getFirst().equals("proc"));
         // Root of the joined user namespace, before any mount point is made, and again at the end.
@@ -108,7 +108,7 @@ class PlannerJoinTest {
     void aJoinedPidNamespaceWithoutItsUserNamespaceGetsNoProc() throws Exception {
         LaunchPlan p = plan(jail().join(Namespace.PID, "/proc/77/ns/pid"));
         assertThat(p.steps()).noneMatch(s -> s.op() == Op.MOUNT_FS && s.args().getFirst().equals("proc"));
-        assertThat(ops(p)).contains(Op.FORK_RELAY).doesNotContain(Op.FORK_INIT);
+        assertThat(ops(p)).contains(Op.FORK_INTO).doesNotContain(Op.FORK_INIT);
     }
 
     @Test
@@ -116,7 +116,7 @@ class PlannerJoinTest {
         LaunchPlan p = plan(jail());
         assertThat(p.joins()).isEmpty();
         assertThat(p.steps().getFirst().op()).isEqualTo(Op.WAIT_GO);
-        assertThat(ops(p)).doesNotContain(Op.SETNS, Op.FORK_RELAY);
+        assertThat(ops(p)).doesNotContain(Op.SETNS, Op.FORK_INTO);
     }
 
     @Test
