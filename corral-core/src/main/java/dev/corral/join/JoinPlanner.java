@@ -16,9 +16,9 @@ import java.util.Map;
  * of the jail's program and what the caller asked for. The executor's monitor clones a process in
  * the caller's namespaces; it moves into the program's cgroups, joins the user namespace before
  * the namespaces it owns (any owned by an outer one, such as a network namespace the jail joined,
- * come before it), enters the jail's root and cwd, forks into the pid
- * namespace (a relay stays outside), and takes on the program's confinement in the same order
- * as a jail's own program does, last of all its seccomp filters.
+ * come before it), enters the jail's root and cwd, forks into the pid namespace (the child takes
+ * this process's place as the monitor's child), and takes on the program's confinement in the
+ * same order as a jail's own program does, last of all its seccomp filters.
  *
  * @param target      the jail's program (its host pid), for the plan's words
  * @param namespaces  the namespaces to join, in the order of the descriptors given to the launcher
