@@ -131,7 +131,7 @@ public final class JoinBuilder {
     /** Starts the process in the jail; returns once it has been exec'd there. */
     public JailedProcess start() throws SpecException, JailSetupException, IOException {
         try (Prepared p = prepare()) {
-            return p.start();
+            return p.launch(); // prepare() has just made sure the program is the process it read
         }
     }
 
@@ -172,6 +172,10 @@ public final class JoinBuilder {
                 now = -1;
             }
             if (now != startTime) throw new JailSetupException("process " + program + " has ended: its jail is gone", 3, 125);
+            return launch();
+        }
+
+        private JailedProcess launch() throws JailSetupException, IOException {
             return Launcher.shared().start(plan, stdio, descriptors.opened(joined));
         }
 
@@ -217,7 +221,7 @@ public final class JoinBuilder {
             if (start != facts.startTime()) {
                 throw new JailSetupException("process " + program + " ended while it was being joined", 3, 125);
             }
-            Map<Rlimit.Resource, long[]> own = LocalHost.rlimits(new LocalHost().readFile("/proc/self/limits").orElse(""));
+            Map<Rlimit.Resource, long[]> own = LocalHost.ownRlimits();
             Confinement c = Confinement.of(facts, hardening, own, SeccompFilterReader::filters);
             Map<String, String> env = new LinkedHashMap<>(facts.environment());
             List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES").forEach(env::remove);

@@ -79,12 +79,16 @@ class ExecCliIT {
                 String fds = new java.io.BufferedReader(new java.io.InputStreamReader(exec.getInputStream())).readLine();
                 assertThat(fds).isEqualTo("0 1 2 3 "); // stdio, and ls's own directory
                 ProcessHandle monitor = exec.toHandle().children().findFirst().orElseThrow();
-                // The process that forked into the pid namespace ends at once, and the monitor reaps it.
+                // The process that forked into the pid namespace ends at once, and the monitor reaps
+                // it; the shell goes on to exec sleep after its line.
                 long deadline = System.nanoTime() + 5_000_000_000L;
                 while (monitor.children().count() > 1 && System.nanoTime() < deadline) Thread.sleep(10);
                 assertThat(monitor.children().toList()).as("the monitor's children").hasSize(1);
                 ProcessHandle command = monitor.children().findFirst().orElseThrow();
                 java.nio.file.Path proc = java.nio.file.Path.of("/proc/" + command.pid());
+                while (!java.nio.file.Files.readString(proc.resolve("comm")).equals("sleep\n") && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
                 assertThat(java.nio.file.Files.readString(proc.resolve("comm"))).isEqualTo("sleep\n");
                 assertThat(java.nio.file.Files.getAttribute(proc.resolve("environ"), "unix:uid"))
                         .as("the command, dumpable again after exec, as nobody").isEqualTo(65534);

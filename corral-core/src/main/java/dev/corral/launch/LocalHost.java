@@ -70,7 +70,16 @@ public final class LocalHost implements HostView {
 
     @Override
     public long[] rlimit(dev.corral.spec.Rlimit.Resource resource) {
-        return rlimitOf(readFile("/proc/self/limits").orElse(""), resource);
+        return dev.corral.sys.Libc.getrlimit(resource.number());
+    }
+
+    /** Every limit of this process ({soft, hard}, -1 meaning unlimited), asked of the kernel. */
+    public static Map<dev.corral.spec.Rlimit.Resource, long[]> ownRlimits() {
+        Map<dev.corral.spec.Rlimit.Resource, long[]> out = new java.util.EnumMap<>(dev.corral.spec.Rlimit.Resource.class);
+        for (dev.corral.spec.Rlimit.Resource r : dev.corral.spec.Rlimit.Resource.values()) {
+            out.put(r, dev.corral.sys.Libc.getrlimit(r.number()));
+        }
+        return out;
     }
 
     /** A limit from the text of a /proc/PID/limits file: {soft, hard}, -1 meaning unlimited. */

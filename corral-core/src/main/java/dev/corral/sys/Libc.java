@@ -29,6 +29,7 @@ public final class Libc {
 
     private static final NativeFunction GETEUID = libc("geteuid");
     private static final NativeFunction GETEGID = libc("getegid");
+    private static final NativeFunction GETRLIMIT = libc("getrlimit");
     private static final NativeFunction ISATTY = libc("isatty");
     private static final NativeFunction GETPGRP = libc("getpgrp");
     private static final NativeFunction TCGETPGRP = libc("tcgetpgrp");
@@ -141,6 +142,19 @@ public final class Libc {
 
     public static int close(int fd) {
         return record((int) CLOSE.call(CAPTURED.get(), fd));
+    }
+
+    /**
+     * This process's limit of resource {@code resource} (an RLIMIT_* number): {soft, hard}, -1
+     * meaning unlimited; {-1, -1} for a resource this kernel does not know.
+     */
+    public static long[] getrlimit(int resource) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment limit = arena.allocate(16, 8); // struct rlimit: rlim_cur, rlim_max
+            if ((int) GETRLIMIT.callIgnoringErrno(resource, pointer(limit)) < 0) return new long[] {-1, -1};
+            long soft = limit.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0), hard = limit.get(java.lang.foreign.ValueLayout.JAVA_LONG, 8);
+            return new long[] {soft, hard}; // RLIM_INFINITY is ~0: -1 already
+        }
     }
 
     /** read(2) into {@code buf}: the bytes read, 0 at end of file, -1 with {@link #errno()} set. */
