@@ -2,12 +2,17 @@ package dev.corral.cli;
 
 import dev.corral.JailBuilder;
 import dev.corral.JailedProcess;
+import dev.corral.daemon.Daemon;
+import dev.corral.daemon.client.ControlClient;
 import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.Seccomp;
 import dev.corral.sys.Libc;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -19,12 +24,13 @@ import java.util.concurrent.Callable;
  * loaded its classes from the jar: 440 against 261 ms). {@code exec-app}: {@code corral exec APP},
  * which asks the daemon too (its HTTP client cached with exec's cost {@code exec --pid} ~26 ms).
  * {@code ctl}: {@code corral ctl status} (and so {@code corral logs}: the same client). The daemon
- * is a {@link StandInDaemon}.
+ * is a {@link StandInDaemon} for those. {@code daemon}: {@code corral daemon}, a real one on a
+ * socket and state of its own, given an application, asked about it, and stopped.
  * Not in help; best effort.
  */
 @Command(name = "aot-training", hidden = true)
 final class AotTrainingCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "run|exec|exec-app|ctl", description = "The kind of command to train.")
+    @Parameters(paramLabel = "run|exec|exec-app|ctl|daemon", description = "The kind of command to train.")
     String kind;
 
     @Override
@@ -34,8 +40,9 @@ final class AotTrainingCommand implements Callable<Integer> {
             case "exec" -> exec();
             case "exec-app" -> execApp();
             case "ctl" -> ctl();
+            case "daemon" -> daemon();
             default -> {
-                System.err.println("corral: aot-training: run, exec, exec-app or ctl, not " + kind);
+                System.err.println("corral: aot-training: run, exec, exec-app, ctl or daemon, not " + kind);
                 yield ExitCodes.USAGE;
             }
         };
@@ -49,6 +56,37 @@ final class AotTrainingCommand implements Callable<Integer> {
     private static int ctl() throws Exception {
         try (StandInDaemon daemon = new StandInDaemon(Map.of("/status", STATUS))) {
             return Main.run(new String[] {"ctl", "--socket", daemon.socket().toString(), "status"});
+        }
+    }
+
+    /**
+     * {@code corral daemon}, in a directory of its own (socket, state, logs): an application is
+     * put, runs, is asked about, and removed; the daemon stops. 0 once the application ran.
+     */
+    private static int daemon() throws Exception {
+        Path dir = Files.createTempDirectory("corral-aot-training");
+        try {
+            Daemon daemon = Daemon.start(new Daemon.Paths(dir.resolve("control.sock"), dir.resolve("state.json"),
+                    dir.resolve("logs")));
+            try (ControlClient client = new ControlClient(daemon.socket())) {
+                String app = "{\"type\": \"external\", \"executable\": \"sleep\", \"arguments\": [\"60\"]}";
+                if (client.put("/config/applications/web", app).status() != 200) return 1;
+                boolean ran = false;
+                for (int i = 0; i < 500 && !ran; i++) {
+                    ran = client.get("/status/applications/web").body().contains("\"running\"");
+                    if (!ran) Thread.sleep(10);
+                }
+                client.get("/status");
+                client.get("/config");
+                client.delete("/config/applications/web");
+                return ran ? 0 : 1;
+            } finally {
+                daemon.close();
+            }
+        } finally {
+            try (var files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -122,6 +122,49 @@ class LauncherIT {
         }
     }
 
+    /**
+     * The daemon trains on a real one of its own (socket, state and logs in a temporary directory,
+     * one application): the training succeeds and leaves nothing behind, and the launcher keeps
+     * the cache of the first daemon it starts.
+     */
+    @Test
+    void theDaemonTrainsACacheOfItsOwn() throws Exception {
+        Cli.Result training = Cli.run("aot-training", "daemon");
+        assertThat(training.status()).as(training.err()).isZero();
+        try (Stream<Path> tmp = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(tmp.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("corral-aot-training"));
+        }
+        Path cache = TARGET.resolve("corral-daemon.aot");
+        Files.deleteIfExists(cache);
+        Path dir = Files.createTempDirectory("corral-launcher-daemon");
+        Path socket = dir.resolve("control.sock");
+        Process daemon = new ProcessBuilder(LAUNCHER.toString(), "daemon", "--socket", socket.toString(),
+                "--state", dir.resolve("state.json").toString(), "--logs", dir.resolve("logs").toString())
+                .directory(new File("/")).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            int status = 0;
+            for (int i = 0; i < 1200 && status != 200 && daemon.isAlive(); i++) {
+                if (Files.exists(socket)) {
+                    try (var client = new dev.corral.daemon.client.ControlClient(socket)) {
+                        status = client.get("/status").status();
+                    } catch (Exception e) {
+                        // not listening yet
+                    }
+                }
+                if (status != 200) Thread.sleep(50);
+            }
+            assertThat(status).as("the daemon answers /status").isEqualTo(200);
+        } finally {
+            daemon.destroy(); // SIGTERM: the daemon stops cleanly
+            if (!daemon.waitFor(30, TimeUnit.SECONDS)) daemon.destroyForcibly().waitFor();
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+        assertThat(cache).as("trained by the first daemon").isNotEmptyFile();
+    }
+
     @Test
     void findsAJdk25WhenJavaHomeAndPathPointElsewhere() throws Exception {
         Result r = launch(List.of(), Map.of("JAVA_HOME", "/nonexistent", "PATH", "/usr/bin:/bin"), "--version");
