@@ -85,10 +85,6 @@ static void await_release(void)
 }
 
 /*
- * The OP_ID_MAPS step, if the plan has one (-1 if not: Java writes the maps itself, through
- * newuidmap/newgidmap, and says "go"). Its arguments come in pairs, file and content.
- */
-/*
  * A plan that forks into a pid namespace (OP_FORK_INTO): the first child's end of the hand-off
  * pipe, where it says who takes its place, until that is read (-1 after, or without one); the
  * first child, to be reaped, once it has been replaced; and a signal sent to it meanwhile,
@@ -138,6 +134,10 @@ static int forks_into(const struct plan *plan)
 	return 0;
 }
 
+/*
+ * The OP_ID_MAPS step, if the plan has one (-1 if not: Java writes the maps itself, through
+ * newuidmap/newgidmap, and says "go"). Its arguments come in pairs, file and content.
+ */
 static int id_maps_step(const struct plan *plan, const char **why)
 {
 	int found = -1;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
 #endif
 #define CLOSE_RANGE_CLOEXEC_ (1U << 2)
 
@@ -171,6 +175,10 @@ static void hand_off(int idx, int handoff_fd, pid_t *parent)
 {
 	if (handoff_fd < 0)
 		fail_step(idx, EINVAL, "no channel to hand the jail over to the monitor");
+	/* The monitor (our parent, outside the pid namespace), to see whether it is still there. */
+	int monitor = (int)syscall(SYS_pidfd_open, *parent, 0);
+	if (monitor < 0)
+		fail_step(idx, errno, "pidfd_open the monitor");
 	pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_PARENT, 0UL, NULL, NULL, 0UL);
 	if (child < 0)
 		fail_step(idx, errno, "fork");
@@ -183,13 +191,18 @@ static void hand_off(int idx, int handoff_fd, pid_t *parent)
 		_exit(0);
 	}
 	close(handoff_fd);
-	/*
-	 * The monitor, our parent now, is outside this pid namespace: 0. Were it to die before the
-	 * death signal is armed, we would be the jail's init's, and exec refuses to go on.
-	 */
-	*parent = getppid();
+	*parent = getppid(); /* 0: the monitor, our parent now, is outside this pid namespace */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		fail_step(idx, errno, "prctl(PR_SET_PDEATHSIG)");
+	/*
+	 * Had the monitor died before the death signal was armed, nothing would stop us: ask its
+	 * pidfd (readable once it has exited). Not getppid(): as a new pid namespace's first
+	 * process we would be reparented outside it, where our parent reads as 0 all the same.
+	 */
+	struct pollfd gone = { .fd = monitor, .events = POLLIN };
+	if (poll(&gone, 1, 0) != 0)
+		_exit(125);
+	close(monitor);
 }
 
 void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, int exit_fd, int handoff_fd)

@@ -368,7 +368,12 @@ class SpareExecutorTest {
     private static long awaitSpare(Launcher launcher, long old) throws InterruptedException {
         for (int i = 0; i < 500; i++) {
             long pid = launcher.spare().readyPid();
-            if (pid > 0 && pid != old) return pid;
+            if (pid > 0 && pid != old) {
+                // posix_spawn returns once the exec has replaced the spawning thread's memory, a
+                // moment before the kernel renames the process and the executor names itself.
+                for (int j = 0; j < 500 && !comm(pid).equals("corral-spare"); j++) Thread.sleep(10);
+                return pid;
+            }
             Thread.sleep(10);
         }
         throw new AssertionError("no spare executor appeared");
