@@ -82,11 +82,6 @@ public final class LocalHost implements HostView {
         return out;
     }
 
-    /** A limit from the text of a /proc/PID/limits file: {soft, hard}, -1 meaning unlimited. */
-    public static long[] rlimitOf(String limitsText, dev.corral.spec.Rlimit.Resource resource) {
-        return rlimitOf(limitsText.split("\n"), resource);
-    }
-
     /** Every limit from the text of a /proc/PID/limits file, split once. */
     public static Map<dev.corral.spec.Rlimit.Resource, long[]> rlimits(String limitsText) {
         String[] lines = limitsText.split("\n");
