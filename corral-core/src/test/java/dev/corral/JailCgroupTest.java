@@ -99,7 +99,9 @@ class JailCgroupTest {
             assertThat(forked.waitFor(10, TimeUnit.SECONDS) && forked.exitValue() == 0).as("the host forks").isTrue();
             System.out.println("JailCgroupTest: fork bomb under 32 pids (" + host.version().label() + "): at most "
                     + most + " seen, pids.events: " + events.strip());
-            assertThat(most).isBetween(16L, 32L);
+            // A fork at the limit is charged, found over it and uncharged (pids_try_charge): a read
+            // can catch pids.current above the limit by one per CPU forking at that moment.
+            assertThat(most).isBetween(16L, 32L + Runtime.getRuntime().availableProcessors());
             assertThat(Long.parseLong(events.strip().split("\\s+")[1])).as("forks refused at the limit").isPositive();
         } finally {
             p.destroyForcibly();
