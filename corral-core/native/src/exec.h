@@ -184,7 +184,7 @@ void root_fds_close(void);
 void enter_root_step(int idx);
 void join_cgroup_step(const struct step *s, int idx);
 
-/* init.c: `name` is what ps shows (corral-init as PID 1, corral-relay outside the jail's pid namespace) */
-__attribute__((noreturn)) void run_init(pid_t app, int idx, const char *name, int exit_fd);
+/* init.c: the jail's PID 1 (corral-init), for `app` */
+__attribute__((noreturn)) void run_init(pid_t app, int idx, int exit_fd);
 
 #endif

@@ -1,8 +1,6 @@
 /*
  * PID 1 of the jail's pid namespace: reaps every zombie, forwards signals to the
  * application, and exits with the application's status (n, or 128+signal).
- * The same loop serves as the relay that stays outside a pid (or time) namespace
- * the jail entered after clone: such a namespace takes only the children.
  *
  * The status is also written to the monitor's exit pipe before init exits, so the
  * caller learns it without waiting for the kernel to tear the namespaces down (as
@@ -39,10 +37,10 @@ static __attribute__((noreturn)) void report_exit(int exit_fd, int code)
 	_exit(code);
 }
 
-void run_init(pid_t app, int idx, const char *name, int exit_fd)
+void run_init(pid_t app, int idx, int exit_fd)
 {
 	/* Named so that ps says what it is. */
-	prctl(PR_SET_NAME, name, 0, 0, 0);
+	prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
 	confine_init();
 	/*
 	 * Init keeps no descriptor but its exit pipe: the application's streams must end

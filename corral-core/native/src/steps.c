@@ -149,17 +149,17 @@ static void rearm_death_signal(int idx)
 }
 
 /*
- * Forks; the parent stays behind and runs `name` (init's loop: forwards signals, reaps,
- * exits with the child's status); the child continues the plan.
+ * Forks; the parent stays behind as the jail's init (forwards signals, reaps, exits with the
+ * child's status); the child continues the plan.
  */
-static void fork_keeper(int idx, int status_fd, int exit_fd, pid_t *parent, const char *name)
+static void fork_init(int idx, int status_fd, int exit_fd, pid_t *parent)
 {
 	pid_t app = fork();
 	if (app < 0)
 		fail_step(idx, errno, "fork");
 	if (app > 0) {
 		close(status_fd);
-		run_init(app, idx, name, exit_fd);
+		run_init(app, idx, exit_fd);
 	}
 	*parent = getppid(); /* 0 when the parent is outside this pid namespace */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -231,7 +231,7 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, 
 			lo_up(idx);
 			break;
 		case OP_FORK_INIT:
-			fork_keeper(idx, status_fd, exit_fd, &parent, "corral-init");
+			fork_init(idx, status_fd, exit_fd, &parent);
 			break;
 		case OP_FORK_INTO:
 			hand_off(idx, handoff_fd, &parent);

@@ -142,8 +142,9 @@ public final class JailBuilder {
      * jail with a new user namespace may join namespaces of the host's. The program cannot
      * administer those (it has no capability over them), and only root may join them: anyone
      * else joins, with {@code join(USER, ...)}, the user namespace that owns them too. A joined
-     * pid or time namespace takes only children, so the jail's first process stays outside
-     * it, relaying signals and the exit status, like a new pid namespace made after joins.
+     * pid or time namespace takes only children, so the jail's first process forks into it and
+     * its child takes its place (the monitor's child from then on), as for a new pid namespace
+     * made after joins.
      */
     public JailBuilder join(Namespace ns, String path) {
         joins.put(Objects.requireNonNull(ns), Objects.requireNonNull(path));

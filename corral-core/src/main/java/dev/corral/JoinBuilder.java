@@ -55,7 +55,7 @@ public final class JoinBuilder {
     private boolean takeTerminal;
     private JailBuilder.StdioMode stdio = JailBuilder.StdioMode.PIPE;
 
-    /** The jail, by the host pid of its program, or of corral's monitor, relay or init around it. */
+    /** The jail, by the host pid of its program, or of corral's monitor or init around it. */
     public JoinBuilder jail(long pid) {
         this.pid = pid;
         return this;

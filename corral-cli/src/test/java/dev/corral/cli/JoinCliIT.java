@@ -34,7 +34,7 @@ class JoinCliIT {
         Cli.Result r = Cli.run("run", "--join-net", PATH, "--", "sh", "-c", "readlink /proc/self/ns/net; echo $$");
         assertThat(r.err()).isEmpty();
         assertThat(r.status()).isZero();
-        // Still PID 2 under the tiny init: the relay that entered the pid namespace stays outside.
+        // Still PID 2 under the tiny init, which took the place of the process that made the pid namespace.
         assertThat(r.out()).isEqualTo("net:[" + inode + "]\n2\n");
 
         Cli.Result plan = Cli.run("run", "--dry-run", "--join-net", PATH, "--", "true");

@@ -25,7 +25,7 @@ class JoinPlannerTest {
     }
 
     @Test
-    void everyNamespaceUserFirstThenRootThenTheRelayThenTheConfinement() {
+    void everyNamespaceUserFirstThenRootThenTheForkThenTheConfinement() {
         LaunchPlan p = new JoinPlanner(42, List.of(Namespace.USER, Namespace.MOUNT, Namespace.PID, Namespace.NET),
                 List.of("/sys/fs/cgroup/pids/jail"), true, true, confinement(1000, true, List.of(5L)),
                 List.of("ps", "-e"), Map.of("A", "b"), false, null).plan();

@@ -94,7 +94,7 @@ class PlannerJoinTest {
                 org.assertj.core.groups.Tuple.tuple(Op.UNSHARE, List.of(Long.toHexString(0x20000L | 0x40000000L | 0x8000000L))));
         assertThat(p.steps().get(1).words()).contains("first, as it owns the others").contains("not dumpable");
         assertThat(p.idMaps()).isNull();
-        // The joined pid namespace has its own init: the program just joins it, through the relay.
+        // The joined pid namespace has its own init: the program just forks into it.
         assertThat(ops(p)).contains(Op.FORK_INTO).doesNotContain(Op.FORK_INIT);
         // Its /proc can be mounted: the jail has the user namespace that owns it.
         assertThat(p.steps()).anyMatch(s -> s.op() == Op.MOUNT_FS && s.args().getFirst().equals("proc"));
