@@ -4,6 +4,7 @@ import dev.corral.JailBuilder;
 import dev.corral.JailedProcess;
 import dev.corral.daemon.Daemon;
 import dev.corral.daemon.client.ControlClient;
+import dev.corral.rootfs.FileTrees;
 import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.Seccomp;
 import dev.corral.sys.Libc;
@@ -12,7 +13,6 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -84,9 +84,7 @@ final class AotTrainingCommand implements Callable<Integer> {
                 daemon.close();
             }
         } finally {
-            try (var files = Files.walk(dir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            FileTrees.remove(dir);
         }
     }
 

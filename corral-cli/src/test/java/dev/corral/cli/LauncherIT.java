@@ -158,9 +158,7 @@ class LauncherIT {
         } finally {
             daemon.destroy(); // SIGTERM: the daemon stops cleanly
             if (!daemon.waitFor(30, TimeUnit.SECONDS)) daemon.destroyForcibly().waitFor();
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            dev.corral.rootfs.FileTrees.remove(dir);
         }
         assertThat(cache).as("trained by the first daemon").isNotEmptyFile();
     }

@@ -8,6 +8,7 @@ import static dev.corral.sys.NativeFunction.libc;
 import static dev.corral.sys.NativeFunction.pointer;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The few libc calls the JVM makes itself, through the Foreign Function &amp; Memory API.
@@ -152,8 +153,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment limit = arena.allocate(16, 8); // struct rlimit: rlim_cur, rlim_max
             if ((int) GETRLIMIT.callIgnoringErrno(resource, pointer(limit)) < 0) return new long[] {-1, -1};
-            long soft = limit.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0), hard = limit.get(java.lang.foreign.ValueLayout.JAVA_LONG, 8);
-            return new long[] {soft, hard}; // RLIM_INFINITY is ~0: -1 already
+            return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)}; // RLIM_INFINITY is ~0: -1 already
         }
     }
 
