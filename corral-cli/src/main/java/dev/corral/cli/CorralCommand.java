@@ -14,8 +14,21 @@ import java.util.function.Supplier;
         versionProvider = Version.class,
         description = "Runs applications in Linux namespace jails.")
 final class CorralCommand implements Runnable {
-    /** A subcommand: its class (for its {@code @Command} annotation alone) and how to make one. */
-    record Subcommand(Class<?> type, Supplier<Object> make) {}
+    /**
+     * A subcommand: how to make what picocli is given for it (an annotated command, or the spec of
+     * one declared in code), and its description, read only for help.
+     */
+    record Subcommand(Supplier<Object> make, Supplier<String[]> description) {
+        /** A command declared with picocli's annotations: its description is its {@code @Command}'s. */
+        static Subcommand annotated(Class<?> type, Supplier<Object> make) {
+            return new Subcommand(make, () -> type.getAnnotation(Command.class).description());
+        }
+
+        /** A command declared in code (see {@link Flags}). */
+        static Subcommand declared(Supplier<Object> make, String... description) {
+            return new Subcommand(make, () -> description);
+        }
+    }
 
     /**
      * The subcommands, in the order help lists them. {@link Main} builds only the one a command
@@ -26,14 +39,14 @@ final class CorralCommand implements Runnable {
 
     private static Map<String, Subcommand> subcommands() {
         Map<String, Subcommand> all = new LinkedHashMap<>();
-        all.put("run", new Subcommand(RunCommand.class, RunCommand::new));
-        all.put("plan", new Subcommand(PlanCommand.class, PlanCommand::new));
-        all.put("doctor", new Subcommand(DoctorCommand.class, DoctorCommand::new));
-        all.put("exec", new Subcommand(ExecCommand.class, ExecCommand::new));
-        all.put("daemon", new Subcommand(DaemonCommand.class, DaemonCommand::new));
-        all.put("ctl", new Subcommand(CtlCommand.class, CtlCommand::new));
-        all.put("logs", new Subcommand(LogsCommand.class, LogsCommand::new));
-        all.put("rootfs", new Subcommand(dev.corral.cli.rootfs.RootfsCommand.class, dev.corral.cli.rootfs.RootfsCommand::new));
+        all.put("run", Subcommand.declared(() -> new RunCommand().spec(), RunCommand.DESCRIPTION));
+        all.put("plan", Subcommand.declared(() -> new PlanCommand().spec(), PlanCommand.DESCRIPTION));
+        all.put("doctor", Subcommand.annotated(DoctorCommand.class, DoctorCommand::new));
+        all.put("exec", Subcommand.annotated(ExecCommand.class, ExecCommand::new));
+        all.put("daemon", Subcommand.annotated(DaemonCommand.class, DaemonCommand::new));
+        all.put("ctl", Subcommand.annotated(CtlCommand.class, CtlCommand::new));
+        all.put("logs", Subcommand.annotated(LogsCommand.class, LogsCommand::new));
+        all.put("rootfs", Subcommand.annotated(dev.corral.cli.rootfs.RootfsCommand.class, dev.corral.cli.rootfs.RootfsCommand::new));
         return Collections.unmodifiableMap(all);
     }
 
@@ -53,7 +66,7 @@ final class CorralCommand implements Runnable {
         CommandLine root = new CommandLine(new CorralCommand());
         SUBCOMMANDS.forEach((name, sub) -> {
             CommandSpec spec = CommandSpec.create().name(name);
-            spec.usageMessage().description(sub.type().getAnnotation(Command.class).description());
+            spec.usageMessage().description(sub.description().get());
             root.addSubcommand(name, new CommandLine(spec));
         });
         return root;

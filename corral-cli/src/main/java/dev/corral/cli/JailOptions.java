@@ -14,234 +14,133 @@ import dev.corral.spec.Problem;
 import dev.corral.spec.Rlimit;
 import dev.corral.spec.Seccomp;
 import dev.corral.spec.SpecException;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** The flags that describe a jail, shared by {@code run} and {@code plan}. */
+/**
+ * The flags that describe a jail, shared by {@code run} and {@code plan}; declared in code, not
+ * with picocli's annotations (see {@link Flags} for why).
+ */
 final class JailOptions {
-    /** Keeps a namespace of the caller's (everything is unshared by default). */
-    @Option(names = "--share-user", description = "Keep the caller's user namespace (needs root).")
-    boolean shareUser;
-    @Option(names = "--share-mount", description = "Keep the caller's mount namespace.")
-    boolean shareMount;
-    @Option(names = "--share-pid", description = "Keep the caller's pid namespace.")
-    boolean sharePid;
-    @Option(names = "--share-net", description = "Keep the caller's network namespace.")
-    boolean shareNet;
-    @Option(names = "--share-uts", description = "Keep the caller's uts namespace (hostname).")
-    boolean shareUts;
-    @Option(names = "--share-ipc", description = "Keep the caller's ipc namespace.")
-    boolean shareIpc;
-    @Option(names = "--share-cgroup", description = "Keep the caller's cgroup namespace.")
-    boolean shareCgroup;
-    @Option(names = "--share-time", description = "Keep the caller's time namespace.")
-    boolean shareTime;
+    private final Flags flags = new Flags();
 
-    @Option(names = "--unshare-user", description = "Unshare the user namespace (the default; for scripts).")
-    boolean unshareUser;
-    @Option(names = "--unshare-mount", description = "Unshare the mount namespace (the default).")
-    boolean unshareMount;
-    @Option(names = "--unshare-pid", description = "Unshare the pid namespace (the default).")
-    boolean unsharePid;
-    @Option(names = "--unshare-net", description = "Unshare the network namespace (the default).")
-    boolean unshareNet;
-    @Option(names = "--unshare-uts", description = "Unshare the uts namespace (the default).")
-    boolean unshareUts;
-    @Option(names = "--unshare-ipc", description = "Unshare the ipc namespace (the default).")
-    boolean unshareIpc;
-    @Option(names = "--unshare-cgroup", description = "Unshare the cgroup namespace (the default).")
-    boolean unshareCgroup;
-    @Option(names = "--unshare-time", description = "Unshare the time namespace (the default where the kernel has one).")
-    boolean unshareTime;
+    /** Keeps a namespace of the caller's (everything is unshared by default). */
+    final Flags.Flag shareUser = flags.flag("--share-user", "Keep the caller's user namespace (needs root).");
+    final Flags.Flag shareMount = flags.flag("--share-mount", "Keep the caller's mount namespace.");
+    final Flags.Flag sharePid = flags.flag("--share-pid", "Keep the caller's pid namespace.");
+    final Flags.Flag shareNet = flags.flag("--share-net", "Keep the caller's network namespace.");
+    final Flags.Flag shareUts = flags.flag("--share-uts", "Keep the caller's uts namespace (hostname).");
+    final Flags.Flag shareIpc = flags.flag("--share-ipc", "Keep the caller's ipc namespace.");
+    final Flags.Flag shareCgroup = flags.flag("--share-cgroup", "Keep the caller's cgroup namespace.");
+    final Flags.Flag shareTime = flags.flag("--share-time", "Keep the caller's time namespace.");
+
+    final Flags.Flag unshareUser = flags.flag("--unshare-user", "Unshare the user namespace (the default; for scripts).");
+    final Flags.Flag unshareMount = flags.flag("--unshare-mount", "Unshare the mount namespace (the default).");
+    final Flags.Flag unsharePid = flags.flag("--unshare-pid", "Unshare the pid namespace (the default).");
+    final Flags.Flag unshareNet = flags.flag("--unshare-net", "Unshare the network namespace (the default).");
+    final Flags.Flag unshareUts = flags.flag("--unshare-uts", "Unshare the uts namespace (the default).");
+    final Flags.Flag unshareIpc = flags.flag("--unshare-ipc", "Unshare the ipc namespace (the default).");
+    final Flags.Flag unshareCgroup = flags.flag("--unshare-cgroup", "Unshare the cgroup namespace (the default).");
+    final Flags.Flag unshareTime = flags.flag("--unshare-time", "Unshare the time namespace (the default where the kernel has one).");
 
     /** Joins an existing namespace by path (OCI's namespaces[].path) instead of unsharing it. */
-    @Option(names = "--join-user", paramLabel = "PATH", description = "Join this user namespace (/proc/PID/ns/user); first, as it owns the others.")
-    String joinUser;
-    @Option(names = "--join-mount", paramLabel = "PATH", description = "Join this mount namespace (/proc/PID/ns/mnt).")
-    String joinMount;
-    @Option(names = "--join-pid", paramLabel = "PATH", description = "Join this pid namespace (/proc/PID/ns/pid).")
-    String joinPid;
-    @Option(names = "--join-net", paramLabel = "PATH", description = "Join this network namespace (/run/netns/NAME, /proc/PID/ns/net).")
-    String joinNet;
-    @Option(names = "--join-uts", paramLabel = "PATH", description = "Join this uts namespace (/proc/PID/ns/uts).")
-    String joinUts;
-    @Option(names = "--join-ipc", paramLabel = "PATH", description = "Join this ipc namespace (/proc/PID/ns/ipc).")
-    String joinIpc;
-    @Option(names = "--join-cgroup", paramLabel = "PATH", description = "Join this cgroup namespace (/proc/PID/ns/cgroup).")
-    String joinCgroup;
-    @Option(names = "--join-time", paramLabel = "PATH", description = "Join this time namespace (/proc/PID/ns/time).")
-    String joinTime;
+    final Flags.Value<String> joinUser = flags.value("--join-user", "PATH", "Join this user namespace (/proc/PID/ns/user); first, as it owns the others.");
+    final Flags.Value<String> joinMount = flags.value("--join-mount", "PATH", "Join this mount namespace (/proc/PID/ns/mnt).");
+    final Flags.Value<String> joinPid = flags.value("--join-pid", "PATH", "Join this pid namespace (/proc/PID/ns/pid).");
+    final Flags.Value<String> joinNet = flags.value("--join-net", "PATH", "Join this network namespace (/run/netns/NAME, /proc/PID/ns/net).");
+    final Flags.Value<String> joinUts = flags.value("--join-uts", "PATH", "Join this uts namespace (/proc/PID/ns/uts).");
+    final Flags.Value<String> joinIpc = flags.value("--join-ipc", "PATH", "Join this ipc namespace (/proc/PID/ns/ipc).");
+    final Flags.Value<String> joinCgroup = flags.value("--join-cgroup", "PATH", "Join this cgroup namespace (/proc/PID/ns/cgroup).");
+    final Flags.Value<String> joinTime = flags.value("--join-time", "PATH", "Join this time namespace (/proc/PID/ns/time).");
 
-    @Option(names = "--uid-map", paramLabel = "INSIDE:OUTSIDE:COUNT",
-            description = "Map a uid range (repeatable). Default: your euid is 0 inside.")
-    List<String> uidMaps = new ArrayList<>();
-    @Option(names = "--gid-map", paramLabel = "INSIDE:OUTSIDE:COUNT", description = "Map a gid range (repeatable).")
-    List<String> gidMaps = new ArrayList<>();
-    @Option(names = "--userns", paramLabel = "auto",
-            description = "auto: map ids 0-65535 to a free 65536-id range of the id pool, held while the jail runs.")
-    String userns;
-    @Option(names = "--id-pool", paramLabel = "START:COUNT",
-            description = "With --userns auto: take ranges from these host ids, uids and gids alike (repeatable)."
-                    + " Default: your ranges in /etc/subuid and /etc/subgid.")
-    List<String> idPool = new ArrayList<>();
-    @Option(names = "--id-state", paramLabel = "FILE",
-            description = "With --userns auto: where allocated ranges are recorded (default /var/lib/corral/ids.json"
-                    + " as root, $XDG_STATE_HOME/corral/ids.json otherwise).")
-    Path idState;
-    @Option(names = "--uid", paramLabel = "UID", description = "Run as this uid inside.")
-    Long uid;
-    @Option(names = "--gid", paramLabel = "GID", description = "Run with this gid inside.")
-    Long gid;
-    @Option(names = "--user", paramLabel = "NAME", description = "Run as this user of the jail's /etc/passwd.")
-    String user;
-    @Option(names = "--group", paramLabel = "NAME", description = "Run with this group of the jail's /etc/group.")
-    String group;
+    final Flags.Values uidMaps = flags.repeatable("--uid-map", "INSIDE:OUTSIDE:COUNT",
+            "Map a uid range (repeatable). Default: your euid is 0 inside.");
+    final Flags.Values gidMaps = flags.repeatable("--gid-map", "INSIDE:OUTSIDE:COUNT", "Map a gid range (repeatable).");
+    final Flags.Value<String> userns = flags.value("--userns", "auto",
+            "auto: map ids 0-65535 to a free 65536-id range of the id pool, held while the jail runs.");
+    final Flags.Values idPool = flags.repeatable("--id-pool", "START:COUNT",
+            "With --userns auto: take ranges from these host ids, uids and gids alike (repeatable)."
+                    + " Default: your ranges in /etc/subuid and /etc/subgid.");
+    final Flags.Value<Path> idState = flags.value("--id-state", "FILE", Path.class,
+            "With --userns auto: where allocated ranges are recorded (default /var/lib/corral/ids.json"
+                    + " as root, $XDG_STATE_HOME/corral/ids.json otherwise).");
+    final Flags.Value<Long> uid = flags.value("--uid", "UID", Long.class, "Run as this uid inside.");
+    final Flags.Value<Long> gid = flags.value("--gid", "GID", Long.class, "Run with this gid inside.");
+    final Flags.Value<String> user = flags.value("--user", "NAME", "Run as this user of the jail's /etc/passwd.");
+    final Flags.Value<String> group = flags.value("--group", "NAME", "Run with this group of the jail's /etc/group.");
 
-    @Option(names = "--rootfs", paramLabel = "DIR", description = "Use DIR as the root (pivot_root). Default: the host's / read-only.")
-    String rootfs;
-    @Option(names = "--rootfs-idmap", description = "Show the rootfs through an idmapped mount with the jail's id mapping:"
+    final Flags.Value<String> rootfs = flags.value("--rootfs", "DIR", "Use DIR as the root (pivot_root). Default: the host's / read-only.");
+    final Flags.Flag rootfsIdmap = flags.flag("--rootfs-idmap", "Show the rootfs through an idmapped mount with the jail's id mapping:"
             + " files owned by 0-65535 on disk are the jail's 0-65535 whatever host range it runs as (--userns auto), without"
-            + " a chown. Needs root and ext4, xfs, btrfs, tmpfs or overlayfs; elsewhere see 'corral rootfs shift'.")
-    boolean rootfsIdmap;
-    @Option(names = "--rootfs-overlay", description = "The --rootfs is a base never written: the jail's changes go to a"
-            + " layer of its own (overlayfs), for this run only unless --overlay-upper names where to keep them.")
-    boolean rootfsOverlay;
-    @Option(names = "--overlay-upper", paramLabel = "DIR", description = "With --rootfs-overlay (implied): keep the jail's"
-            + " changes in DIR (made if missing, owned by the jail's root).")
-    String overlayUpper;
-    @Option(names = "--overlay-work", paramLabel = "DIR", description = "overlayfs's work directory, on the filesystem"
-            + " of --overlay-upper (default: DIR.work beside it).")
-    String overlayWork;
-    @Option(names = "--no-automount", description = "Do not mount /proc, /tmp and /dev by default.")
-    boolean noAutomount;
+            + " a chown. Needs root and ext4, xfs, btrfs, tmpfs or overlayfs; elsewhere see 'corral rootfs shift'.");
+    final Flags.Flag rootfsOverlay = flags.flag("--rootfs-overlay", "The --rootfs is a base never written: the jail's changes go to a"
+            + " layer of its own (overlayfs), for this run only unless --overlay-upper names where to keep them.");
+    final Flags.Value<String> overlayUpper = flags.value("--overlay-upper", "DIR", "With --rootfs-overlay (implied): keep the jail's"
+            + " changes in DIR (made if missing, owned by the jail's root).");
+    final Flags.Value<String> overlayWork = flags.value("--overlay-work", "DIR", "overlayfs's work directory, on the filesystem"
+            + " of --overlay-upper (default: DIR.work beside it).");
+    final Flags.Flag noAutomount = flags.flag("--no-automount", "Do not mount /proc, /tmp and /dev by default.");
 
-    /** Mount flags keep their order on the command line, so they are collected in one list. */
-    final List<MountSpec> mounts = new ArrayList<>();
-    final List<Problem> problems = new ArrayList<>();
+    /** The mount flags, each repeatable: the mounts are made in their order on the command line, across flags. */
+    final Flags.Values bind = flags.repeatable("--bind", "SRC[:DST]", "Bind SRC to DST (default: the same path).");
+    final Flags.Values roBind = flags.repeatable("--ro-bind", "SRC[:DST]", "Bind SRC to DST read-only.");
+    final Flags.Values bindIdmap = flags.repeatable("--bind-idmap", "SRC[:DST]", "Bind SRC to DST through an idmapped mount (as --rootfs-idmap).");
+    final Flags.Values roBindIdmap = flags.repeatable("--ro-bind-idmap", "SRC[:DST]", "Bind SRC to DST read-only through an idmapped mount.");
+    final Flags.Values tmpfs = flags.repeatable("--tmpfs", "DST", "Mount a fresh tmpfs on DST.");
+    final Flags.Values proc = flags.repeatable("--proc", "DST", "Mount a fresh procfs on DST.");
+    final Flags.Values devMount = flags.repeatable("--dev", "DST", "Mount a minimal /dev on DST.");
+    final Flags.Values dir = flags.repeatable("--dir", "DST", "Create an empty directory DST.");
+    final Flags.Values symlink = flags.repeatable("--symlink", "TARGET:DST", "Create a symlink DST pointing at TARGET.");
+    private final List<Flags.Values> mountFlags = List.of(bind, roBind, bindIdmap, roBindIdmap, tmpfs, proc, devMount, dir, symlink);
 
-    @Option(names = "--bind", paramLabel = "SRC[:DST]", description = "Bind SRC to DST (default: the same path).")
-    void bind(String value) {
-        addBind(value, "--bind", false);
-    }
-
-    @Option(names = "--ro-bind", paramLabel = "SRC[:DST]", description = "Bind SRC to DST read-only.")
-    void roBind(String value) {
-        addBind(value, "--ro-bind", true);
-    }
-
-    @Option(names = "--bind-idmap", paramLabel = "SRC[:DST]", description = "Bind SRC to DST through an idmapped mount (as --rootfs-idmap).")
-    void bindIdmap(String value) {
-        addBind(value, "--bind-idmap", false, true);
-    }
-
-    @Option(names = "--ro-bind-idmap", paramLabel = "SRC[:DST]", description = "Bind SRC to DST read-only through an idmapped mount.")
-    void roBindIdmap(String value) {
-        addBind(value, "--ro-bind-idmap", true, true);
-    }
-
-    private void addBind(String value, String flag, boolean readOnly) {
-        addBind(value, flag, readOnly, false);
-    }
-
-    private void addBind(String value, String flag, boolean readOnly, boolean idmap) {
-        String[] sd = splitPair(value, flag);
-        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], readOnly, idmap, flag + " " + value));
-    }
-
-    @Option(names = "--tmpfs", paramLabel = "DST", description = "Mount a fresh tmpfs on DST.")
-    void tmpfs(String dst) {
-        mounts.add(new MountSpec.Tmpfs(dst, "--tmpfs " + dst));
-    }
-
-    @Option(names = "--proc", paramLabel = "DST", description = "Mount a fresh procfs on DST.")
-    void proc(String dst) {
-        mounts.add(new MountSpec.Proc(dst, "--proc " + dst));
-    }
-
-    @Option(names = "--dev", paramLabel = "DST", description = "Mount a minimal /dev on DST.")
-    void dev(String dst) {
-        mounts.add(new MountSpec.Dev(dst, "--dev " + dst));
-    }
-
-    @Option(names = "--dir", paramLabel = "DST", description = "Create an empty directory DST.")
-    void dir(String dst) {
-        mounts.add(new MountSpec.Dir(dst, "--dir " + dst));
-    }
-
-    @Option(names = "--symlink", paramLabel = "TARGET:DST", description = "Create a symlink DST pointing at TARGET.")
-    void symlink(String value) {
-        int colon = value.lastIndexOf(':');
-        if (colon <= 0 || colon == value.length() - 1) {
-            problems.add(new Problem("--symlink " + value, "expected TARGET:DST"));
-            return;
-        }
-        mounts.add(new MountSpec.Symlink(value.substring(0, colon), value.substring(colon + 1), "--symlink " + value));
-    }
-
-    @Option(names = "--hostname", paramLabel = "NAME", description = "Hostname inside (uts namespace).")
-    String hostname;
-    @Option(names = "--chdir", paramLabel = "DIR", description = "Working directory inside (default /).")
-    String chdir;
-    @Option(names = "--env", paramLabel = "KEY=VALUE", description = "Set a variable (repeatable).")
-    List<String> env = new ArrayList<>();
-    @Option(names = "--clear-env", description = "Start from an empty environment instead of yours.")
-    boolean clearEnv;
-    @Option(names = "--as-pid-1", description = "Run the program as PID 1 (no init; NGINX Unit's behaviour).")
-    boolean asPid1;
-    @Option(names = "--config", paramLabel = "FILE", description = "One application in NGINX Unit's JSON shape; flags add to it.")
-    Path config;
-
-    @Option(names = "--cap-add", paramLabel = "CAP[,CAP...]", split = ",",
-            description = "Give the program a capability (over its own user namespace) beyond the default set; ALL for every one.")
-    List<String> capAdd = new ArrayList<>();
-    @Option(names = "--cap-drop", paramLabel = "CAP[,CAP...]", split = ",",
-            description = "Take a capability away; ALL for every one. Default set: " + DEFAULT_CAPS + ".")
-    List<String> capDrop = new ArrayList<>();
-    @Option(names = "--new-privs", description = "Do not set no_new_privs (setuid binaries work again). Not recommended.")
-    boolean newPrivs;
-    @Option(names = "--seccomp", paramLabel = "FILE|unconfined",
-            description = "An OCI/Docker seccomp profile instead of corral's default filter, or 'unconfined' for none.")
-    String seccomp;
-    @Option(names = "--allow-userns", description = "Let the program create nested user namespaces.")
-    boolean allowUserns;
-    @Option(names = "--rlimit", paramLabel = "NAME=SOFT[:HARD]",
-            description = "A resource limit, e.g. nofile=1024:4096, as=2G, core=0 (repeatable; 'unlimited' allowed).")
-    List<String> rlimits = new ArrayList<>();
-    @Option(names = "--proc-hidepid", paramLabel = "MODE",
-            description = "hidepid= for the jail's /proc: 0, 1, 2, 4, off, noaccess, invisible, ptraceable.")
-    String procHidepid;
-    @Option(names = "--no-new-session", description = "Keep the caller's session (default: setsid).")
-    boolean noNewSession;
-
-    @Option(names = "--memory", paramLabel = "SIZE", description = "Memory limit of the whole jail, e.g. 256M or 1G (no swap unless --memory-swap).")
-    String memory;
-    @Option(names = "--memory-swap", paramLabel = "SIZE", description = "Swap the jail may use on top of --memory (default 0).")
-    String memorySwap;
-    @Option(names = "--pids", paramLabel = "N", description = "Most processes and threads in the jail at once.")
-    String pids;
-    @Option(names = "--cpu", paramLabel = "CORES", description = "CPU time limit: cores (0.5, 2) or a percentage of one core (50%%).")
-    String cpu;
-    @Option(names = "--cpu-weight", paramLabel = "N", description = "Relative CPU share, 1-10000 (default 100).")
-    String cpuWeight;
-    @Option(names = "--io-weight", paramLabel = "N", description = "Relative block I/O share, 1-10000 (default 100; 1-1000 on cgroup v1).")
-    String ioWeight;
-    @Option(names = "--cpuset", paramLabel = "CPUS", description = "CPUs the jail may use, e.g. 0-1 or 0,2.")
-    String cpuset;
-    @Option(names = "--cgroup-path", paramLabel = "PATH",
-            description = "The jail's cgroup: relative to corral's own, or absolute from the hierarchy's root (NGINX Unit's isolation.cgroup.path).")
-    String cgroupPath;
-    @Option(names = "--no-cgroup", description = "No cgroup of the jail's own (no limits, no accounting, no whole-tree kill).")
-    boolean noCgroup;
+    final Flags.Value<String> hostname = flags.value("--hostname", "NAME", "Hostname inside (uts namespace).");
+    final Flags.Value<String> chdir = flags.value("--chdir", "DIR", "Working directory inside (default /).");
+    final Flags.Values env = flags.repeatable("--env", "KEY=VALUE", "Set a variable (repeatable).");
+    final Flags.Flag clearEnv = flags.flag("--clear-env", "Start from an empty environment instead of yours.");
+    final Flags.Flag asPid1 = flags.flag("--as-pid-1", "Run the program as PID 1 (no init; NGINX Unit's behaviour).");
+    final Flags.Value<Path> config = flags.value("--config", "FILE", Path.class, "One application in NGINX Unit's JSON shape; flags add to it.");
 
     static final String DEFAULT_CAPS = "CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT";
 
-    @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "The program and its arguments (after --).")
-    List<String> command = new ArrayList<>();
+    final Flags.Values capAdd = flags.repeatable("--cap-add", "CAP[,CAP...]", ",",
+            "Give the program a capability (over its own user namespace) beyond the default set; ALL for every one.");
+    final Flags.Values capDrop = flags.repeatable("--cap-drop", "CAP[,CAP...]", ",",
+            "Take a capability away; ALL for every one. Default set: " + DEFAULT_CAPS + ".");
+    final Flags.Flag newPrivs = flags.flag("--new-privs", "Do not set no_new_privs (setuid binaries work again). Not recommended.");
+    final Flags.Value<String> seccomp = flags.value("--seccomp", "FILE|unconfined",
+            "An OCI/Docker seccomp profile instead of corral's default filter, or 'unconfined' for none.");
+    final Flags.Flag allowUserns = flags.flag("--allow-userns", "Let the program create nested user namespaces.");
+    final Flags.Values rlimits = flags.repeatable("--rlimit", "NAME=SOFT[:HARD]",
+            "A resource limit, e.g. nofile=1024:4096, as=2G, core=0 (repeatable; 'unlimited' allowed).");
+    final Flags.Value<String> procHidepid = flags.value("--proc-hidepid", "MODE",
+            "hidepid= for the jail's /proc: 0, 1, 2, 4, off, noaccess, invisible, ptraceable.");
+    final Flags.Flag noNewSession = flags.flag("--no-new-session", "Keep the caller's session (default: setsid).");
+
+    final Flags.Value<String> memory = flags.value("--memory", "SIZE", "Memory limit of the whole jail, e.g. 256M or 1G (no swap unless --memory-swap).");
+    final Flags.Value<String> memorySwap = flags.value("--memory-swap", "SIZE", "Swap the jail may use on top of --memory (default 0).");
+    final Flags.Value<String> pids = flags.value("--pids", "N", "Most processes and threads in the jail at once.");
+    final Flags.Value<String> cpu = flags.value("--cpu", "CORES", "CPU time limit: cores (0.5, 2) or a percentage of one core (50%%).");
+    final Flags.Value<String> cpuWeight = flags.value("--cpu-weight", "N", "Relative CPU share, 1-10000 (default 100).");
+    final Flags.Value<String> ioWeight = flags.value("--io-weight", "N", "Relative block I/O share, 1-10000 (default 100; 1-1000 on cgroup v1).");
+    final Flags.Value<String> cpuset = flags.value("--cpuset", "CPUS", "CPUs the jail may use, e.g. 0-1 or 0,2.");
+    final Flags.Value<String> cgroupPath = flags.value("--cgroup-path", "PATH",
+            "The jail's cgroup: relative to corral's own, or absolute from the hierarchy's root (NGINX Unit's isolation.cgroup.path).");
+    final Flags.Flag noCgroup = flags.flag("--no-cgroup", "No cgroup of the jail's own (no limits, no accounting, no whole-tree kill).");
+
+    final Flags.Values command = flags.positionals("COMMAND", "The program and its arguments (after --).");
+
+    final List<Problem> problems = new ArrayList<>();
+
+    /** Adds these flags and COMMAND to a command's spec. */
+    void addTo(CommandSpec spec) {
+        flags.addTo(spec);
+    }
 
     private static final Map<String, String> FLAG_LABELS = Map.ofEntries(
             Map.entry("command", "COMMAND"), Map.entry("namespaces", "--share-*"),
@@ -263,41 +162,83 @@ final class JailOptions {
             Map.entry("join.ipc", "--join-ipc"), Map.entry("join.cgroup", "--join-cgroup"),
             Map.entry("join.time", "--join-time"));
 
-    /** The builder these flags describe, on top of --config when given. */
-    JailBuilder toBuilder() throws SpecException {
-        JailBuilder b = config != null ? AppConfig.load(config) : new JailBuilder().labels(Labels.of(FLAG_LABELS));
+    /** The builder these flags describe, on top of --config when given; {@code parsed} is the command line's parse. */
+    JailBuilder toBuilder(ParseResult parsed) throws SpecException {
+        JailBuilder b = config.given() ? AppConfig.load(config.get()) : new JailBuilder().labels(Labels.of(FLAG_LABELS));
         applyNamespaces(b);
-        for (String m : uidMaps) parseMap(m, "--uid-map").ifPresent(b::uidMap);
-        for (String m : gidMaps) parseMap(m, "--gid-map").ifPresent(b::gidMap);
+        for (String m : uidMaps.get()) parseMap(m, "--uid-map").ifPresent(b::uidMap);
+        for (String m : gidMaps.get()) parseMap(m, "--gid-map").ifPresent(b::gidMap);
         applyIdRange(b);
-        if (uid != null) b.uid(uid);
-        if (gid != null) b.gid(gid);
-        if (user != null) b.user(user);
-        if (group != null) b.group(group);
-        if (rootfs != null) b.rootfs(absolute(rootfs));
-        if (rootfsIdmap) b.rootfsIdmap(true);
-        if (rootfsOverlay || overlayUpper != null || overlayWork != null) {
-            b.rootfsOverlay(new RootfsOverlay(overlayUpper == null ? null : absolute(overlayUpper),
-                    overlayWork == null ? null : absolute(overlayWork), null, null));
+        if (uid.given()) b.uid(uid.get());
+        if (gid.given()) b.gid(gid.get());
+        if (user.given()) b.user(user.get());
+        if (group.given()) b.group(group.get());
+        if (rootfs.given()) b.rootfs(absolute(rootfs.get()));
+        if (rootfsIdmap.on()) b.rootfsIdmap(true);
+        if (rootfsOverlay.on() || overlayUpper.given() || overlayWork.given()) {
+            b.rootfsOverlay(new RootfsOverlay(overlayUpper.given() ? absolute(overlayUpper.get()) : null,
+                    overlayWork.given() ? absolute(overlayWork.get()) : null, null, null));
         }
-        if (noAutomount) b.automount(dev.corral.spec.Automount.NONE);
-        for (MountSpec m : mounts) b.mount(m);
-        if (hostname != null) b.hostname(hostname);
-        if (chdir != null) b.workingDirectory(chdir);
-        for (String kv : env) {
+        if (noAutomount.on()) b.automount(dev.corral.spec.Automount.NONE);
+        for (MountSpec m : mounts(parsed)) b.mount(m);
+        if (hostname.given()) b.hostname(hostname.get());
+        if (chdir.given()) b.workingDirectory(chdir.get());
+        for (String kv : env.get()) {
             int eq = kv.indexOf('=');
             if (eq <= 0) problems.add(new Problem("--env " + kv, "expected KEY=VALUE"));
             else b.env(kv.substring(0, eq), kv.substring(eq + 1));
         }
-        if (clearEnv) b.clearEnvironment(true);
-        if (asPid1) b.init(false);
+        if (clearEnv.on()) b.clearEnvironment(true);
+        if (asPid1.on()) b.init(false);
         applyHardening(b);
         applyLimits(b);
-        if (!command.isEmpty()) b.command(command);
-        else if (config == null) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
+        if (!command.get().isEmpty()) b.command(command.get());
+        else if (!config.given()) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
         if (!problems.isEmpty()) throw new SpecException(problems);
         idmapWarnings(b.build());
         return b;
+    }
+
+    /**
+     * The mounts the mount flags ask for, in their order on the command line: picocli keeps each
+     * flag's values apart, and its list of matched arguments gives the order across flags.
+     */
+    private List<MountSpec> mounts(ParseResult parsed) {
+        List<MountSpec> mounts = new ArrayList<>();
+        int[] taken = new int[mountFlags.size()];
+        for (ArgSpec arg : parsed.matchedArgs()) {
+            for (int i = 0; i < mountFlags.size(); i++) {
+                Flags.Values flag = mountFlags.get(i);
+                if (flag.is(arg)) mount(flag, flag.get().get(taken[i]++), mounts);
+            }
+        }
+        return mounts;
+    }
+
+    private void mount(Flags.Values flag, String value, List<MountSpec> mounts) {
+        if (flag == bind) addBind(value, "--bind", false, false, mounts);
+        else if (flag == roBind) addBind(value, "--ro-bind", true, false, mounts);
+        else if (flag == bindIdmap) addBind(value, "--bind-idmap", false, true, mounts);
+        else if (flag == roBindIdmap) addBind(value, "--ro-bind-idmap", true, true, mounts);
+        else if (flag == tmpfs) mounts.add(new MountSpec.Tmpfs(value, "--tmpfs " + value));
+        else if (flag == proc) mounts.add(new MountSpec.Proc(value, "--proc " + value));
+        else if (flag == devMount) mounts.add(new MountSpec.Dev(value, "--dev " + value));
+        else if (flag == dir) mounts.add(new MountSpec.Dir(value, "--dir " + value));
+        else if (flag == symlink) addSymlink(value, mounts);
+    }
+
+    private void addBind(String value, String flag, boolean readOnly, boolean idmap, List<MountSpec> mounts) {
+        String[] sd = splitPair(value, flag);
+        if (sd != null) mounts.add(new MountSpec.Bind(sd[0], sd[1], readOnly, idmap, flag + " " + value));
+    }
+
+    private void addSymlink(String value, List<MountSpec> mounts) {
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) {
+            problems.add(new Problem("--symlink " + value, "expected TARGET:DST"));
+            return;
+        }
+        mounts.add(new MountSpec.Symlink(value.substring(0, colon), value.substring(colon + 1), "--symlink " + value));
     }
 
     /**
@@ -321,25 +262,25 @@ final class JailOptions {
      * subordinate ids), recorded in --id-state (else the default file), held while the jail runs.
      */
     private void applyIdRange(JailBuilder b) {
-        if (userns != null) {
-            if (userns.equals("auto")) b.autoIdRange();
-            else problems.add(new Problem("--userns " + userns, "expected \"auto\""));
+        if (userns.given()) {
+            if (userns.get().equals("auto")) b.autoIdRange();
+            else problems.add(new Problem("--userns " + userns.get(), "expected \"auto\""));
         }
         List<dev.corral.ids.SubIdRange> pool = new ArrayList<>();
-        for (String p : idPool) {
+        for (String p : idPool.get()) {
             try {
                 pool.add(dev.corral.ids.IdPool.parseRange(p));
             } catch (IllegalArgumentException e) {
                 problems.add(new Problem("--id-pool " + p, e.getMessage()));
             }
         }
-        if (idPool.isEmpty() && idState == null) return;
+        if (idPool.get().isEmpty() && !idState.given()) return;
         if (b.build().autoIds() == null) {
-            problems.add(new Problem(idPool.isEmpty() ? "--id-state" : "--id-pool", "only with --userns auto (or \"uidmap\": \"auto\")"));
+            problems.add(new Problem(idPool.get().isEmpty() ? "--id-state" : "--id-pool", "only with --userns auto (or \"uidmap\": \"auto\")"));
             return;
         }
         try {
-            var allocator = dev.corral.ids.RangeAllocator.of(idState != null ? Path.of(absolute(idState.toString())) : null, pool);
+            var allocator = dev.corral.ids.RangeAllocator.of(idState.given() ? Path.of(absolute(idState.get().toString())) : null, pool);
             b.autoIdRange(allocator, null);
         } catch (IllegalArgumentException e) {
             problems.add(new Problem("--id-pool", e.getMessage()));
@@ -350,67 +291,67 @@ final class JailOptions {
     final List<String> warnings = new ArrayList<>();
 
     private void applyHardening(JailBuilder b) {
-        for (String c : capDrop) capability(c, "--cap-drop", b::dropCapability, () -> b.capabilities(java.util.Set.of()));
-        for (String c : capAdd) capability(c, "--cap-add", b::addCapability,
+        for (String c : capDrop.get()) capability(c, "--cap-drop", b::dropCapability, () -> b.capabilities(java.util.Set.of()));
+        for (String c : capAdd.get()) capability(c, "--cap-add", b::addCapability,
                 () -> b.capabilities(java.util.EnumSet.allOf(Capability.class)));
-        if (newPrivs) {
+        if (newPrivs.on()) {
             b.noNewPrivs(false);
             warnings.add("--new-privs: no_new_privs is off; setuid programs in the jail can gain privileges");
         }
-        if (seccomp != null) {
-            if (seccomp.equals("unconfined")) {
+        if (seccomp.given()) {
+            if (seccomp.get().equals("unconfined")) {
                 b.seccomp(Seccomp.UNCONFINED);
                 warnings.add("--seccomp unconfined: no seccomp filter (module loading, keyctl, bpf, TIOCSTI,"
                         + " nested user namespaces... are left to the kernel's other checks)");
             } else {
-                b.seccomp(Seccomp.profile(absolute(seccomp), "--seccomp " + seccomp));
+                b.seccomp(Seccomp.profile(absolute(seccomp.get()), "--seccomp " + seccomp.get()));
             }
         }
-        if (allowUserns) b.allowUserNamespaces(true);
-        for (String r : rlimits) parseRlimit(r).ifPresent(b::rlimit);
-        if (procHidepid != null) b.procHidepid(procHidepid);
-        if (noNewSession) b.newSession(false);
+        if (allowUserns.on()) b.allowUserNamespaces(true);
+        for (String r : rlimits.get()) parseRlimit(r).ifPresent(b::rlimit);
+        if (procHidepid.given()) b.procHidepid(procHidepid.get());
+        if (noNewSession.on()) b.newSession(false);
     }
 
     private void applyLimits(JailBuilder b) {
-        size(memory, "--memory", b::memoryLimit);
-        size(memorySwap, "--memory-swap", b::memorySwapLimit);
-        whole(pids, "--pids", b::pidsLimit);
-        if (cpu != null) {
+        size(memory, b::memoryLimit);
+        size(memorySwap, b::memorySwapLimit);
+        whole(pids, b::pidsLimit);
+        if (cpu.given()) {
             try {
-                b.cpuLimit(Quantities.cores(cpu));
+                b.cpuLimit(Quantities.cores(cpu.get()));
             } catch (IllegalArgumentException e) {
-                problems.add(new Problem("--cpu " + cpu, e.getMessage()));
+                problems.add(new Problem("--cpu " + cpu.get(), e.getMessage()));
             }
         }
-        whole(cpuWeight, "--cpu-weight", b::cpuWeight);
-        whole(ioWeight, "--io-weight", b::ioWeight);
-        if (cpuset != null) b.cpuset(cpuset);
-        if (cgroupPath != null) b.cgroupPath(cgroupPath);
-        if (noCgroup) {
-            if (memory != null || memorySwap != null || pids != null || cpu != null || cpuWeight != null
-                    || ioWeight != null || cpuset != null || cgroupPath != null) {
+        whole(cpuWeight, b::cpuWeight);
+        whole(ioWeight, b::ioWeight);
+        if (cpuset.given()) b.cpuset(cpuset.get());
+        if (cgroupPath.given()) b.cgroupPath(cgroupPath.get());
+        if (noCgroup.on()) {
+            if (memory.given() || memorySwap.given() || pids.given() || cpu.given() || cpuWeight.given()
+                    || ioWeight.given() || cpuset.given() || cgroupPath.given()) {
                 problems.add(new Problem("--no-cgroup", "conflicts with the limits and --cgroup-path, which need a cgroup"));
             }
             b.cgroup(CgroupSpec.Mode.NONE);
         }
     }
 
-    private void size(String value, String flag, java.util.function.LongConsumer set) {
-        if (value == null) return;
+    private void size(Flags.Value<String> flag, java.util.function.LongConsumer set) {
+        if (!flag.given()) return;
         try {
-            set.accept(Quantities.bytes(value));
+            set.accept(Quantities.bytes(flag.get()));
         } catch (IllegalArgumentException e) {
-            problems.add(new Problem(flag + " " + value, e.getMessage()));
+            problems.add(new Problem(flag.name() + " " + flag.get(), e.getMessage()));
         }
     }
 
-    private void whole(String value, String flag, java.util.function.LongConsumer set) {
-        if (value == null) return;
+    private void whole(Flags.Value<String> flag, java.util.function.LongConsumer set) {
+        if (!flag.given()) return;
         try {
-            set.accept(Long.parseLong(value.strip()));
+            set.accept(Long.parseLong(flag.get().strip()));
         } catch (NumberFormatException e) {
-            problems.add(new Problem(flag + " " + value, "expected a whole number"));
+            problems.add(new Problem(flag.name() + " " + flag.get(), "expected a whole number"));
         }
     }
 
@@ -447,27 +388,30 @@ final class JailOptions {
     }
 
     private void applyNamespaces(JailBuilder b) {
-        Object[][] table = {
-                {Namespace.USER, shareUser, unshareUser, joinUser}, {Namespace.MOUNT, shareMount, unshareMount, joinMount},
-                {Namespace.PID, sharePid, unsharePid, joinPid}, {Namespace.NET, shareNet, unshareNet, joinNet},
-                {Namespace.UTS, shareUts, unshareUts, joinUts}, {Namespace.IPC, shareIpc, unshareIpc, joinIpc},
-                {Namespace.CGROUP, shareCgroup, unshareCgroup, joinCgroup}, {Namespace.TIME, shareTime, unshareTime, joinTime}};
-        for (Object[] row : table) {
-            Namespace ns = (Namespace) row[0];
-            boolean share = (Boolean) row[1], unshare = (Boolean) row[2];
-            String join = (String) row[3];
-            String name = ns.userName();
-            if (share && unshare) {
-                problems.add(new Problem("--share-" + name, "conflicts with --unshare-" + name));
-            } else if (join != null && (share || unshare)) {
-                problems.add(new Problem("--join-" + name + " " + join, "conflicts with --" + (share ? "share-" : "unshare-") + name));
-            } else if (share) {
-                b.share(ns);
-            } else if (unshare) {
-                b.unshare(ns);
-            } else if (join != null) {
-                b.join(ns, join.isEmpty() ? join : absolute(join));
-            }
+        namespace(b, Namespace.USER, shareUser, unshareUser, joinUser);
+        namespace(b, Namespace.MOUNT, shareMount, unshareMount, joinMount);
+        namespace(b, Namespace.PID, sharePid, unsharePid, joinPid);
+        namespace(b, Namespace.NET, shareNet, unshareNet, joinNet);
+        namespace(b, Namespace.UTS, shareUts, unshareUts, joinUts);
+        namespace(b, Namespace.IPC, shareIpc, unshareIpc, joinIpc);
+        namespace(b, Namespace.CGROUP, shareCgroup, unshareCgroup, joinCgroup);
+        namespace(b, Namespace.TIME, shareTime, unshareTime, joinTime);
+    }
+
+    private void namespace(JailBuilder b, Namespace ns, Flags.Flag shareFlag, Flags.Flag unshareFlag, Flags.Value<String> joinFlag) {
+        boolean share = shareFlag.on(), unshare = unshareFlag.on();
+        String join = joinFlag.get();
+        String name = ns.userName();
+        if (share && unshare) {
+            problems.add(new Problem("--share-" + name, "conflicts with --unshare-" + name));
+        } else if (join != null && (share || unshare)) {
+            problems.add(new Problem("--join-" + name + " " + join, "conflicts with --" + (share ? "share-" : "unshare-") + name));
+        } else if (share) {
+            b.share(ns);
+        } else if (unshare) {
+            b.unshare(ns);
+        } else if (join != null) {
+            b.join(ns, join.isEmpty() ? join : absolute(join));
         }
     }
 

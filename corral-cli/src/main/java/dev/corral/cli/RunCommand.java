@@ -9,37 +9,47 @@ import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.Problem;
 import dev.corral.spec.SpecException;
 import dev.corral.sys.Libc;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run COMMAND in a new jail and exit with its status (n, or 128+N for signal N).",
-                "By default every namespace is new, your uid and gid are root inside, the host's / is"
-                        + " read-only with a private /tmp, a fresh /proc and a minimal /dev, and a tiny init is PID 1."},
-        footer = {"", "Examples:", "  corral run -- sh", "  corral run --rootfs /srv/rootfs --hostname web --ro-bind /srv/data:/data -- /bin/app",
-                "  corral run --config app.json"})
+/** {@code corral run}: its options are declared in code (see {@link Flags}), as it is the command that must start fast. */
 final class RunCommand implements Callable<Integer> {
-    @Mixin
-    JailOptions jail;
+    static final String[] DESCRIPTION = {"Run COMMAND in a new jail and exit with its status (n, or 128+N for signal N).",
+            "By default every namespace is new, your uid and gid are root inside, the host's / is"
+                    + " read-only with a private /tmp, a fresh /proc and a minimal /dev, and a tiny init is PID 1."};
 
-    @Option(names = "--dry-run", description = "Print the plan, every step in order, and exit without running anything.")
-    boolean dryRun;
+    private final CommandSpec spec = CommandSpec.wrapWithoutInspection(this);
+    private final Flags flags = new Flags();
+    private final JailOptions jail = new JailOptions();
+    private final Flags.Flag dryRun = flags.flag("--dry-run", "Print the plan, every step in order, and exit without running anything.");
+    private final Flags.Flag stats = flags.flag("--stats",
+            "At exit, print what the jail used (cpu time, memory current and peak, pids, OOM kills) to stderr.");
 
-    @Option(names = "--stats", description = "At exit, print what the jail used (cpu time, memory current and peak, pids, OOM kills) to stderr.")
-    boolean stats;
+    RunCommand() {
+        spec.name("run");
+        spec.usageMessage().description(DESCRIPTION).footer("", "Examples:", "  corral run -- sh",
+                "  corral run --rootfs /srv/rootfs --hostname web --ro-bind /srv/data:/data -- /bin/app",
+                "  corral run --config app.json");
+        Flags.standardHelp(spec);
+        flags.addTo(spec);
+        jail.addTo(spec);
+    }
+
+    /** What picocli is given: this command's spec, which calls back {@link #call()}. */
+    CommandSpec spec() {
+        return spec;
+    }
 
     @Override
     public Integer call() {
-        if (dryRun) return printPlan(jail);
+        if (dryRun.on()) return printPlan(jail, spec);
         try {
-            JailBuilder b = jail.toBuilder();
-            if (stats) {
-                if (jail.noCgroup) return report(new SpecException(List.of(new Problem("--stats", "needs a cgroup; drop --no-cgroup"))));
+            JailBuilder b = jail.toBuilder(spec.commandLine().getParseResult());
+            if (stats.on()) {
+                if (jail.noCgroup.on()) return report(new SpecException(List.of(new Problem("--stats", "needs a cgroup; drop --no-cgroup"))));
                 b.cgroup(CgroupSpec.Mode.REQUIRED);
             }
             jail.warnings.forEach(w -> System.err.println("corral: warning: " + w));
@@ -62,7 +72,7 @@ final class RunCommand implements Callable<Integer> {
                     System.err.println("corral: the jail hit its memory limit: the kernel killed " + s.oomKills()
                             + " process" + (s.oomKills() == 1 ? "" : "es") + " in it (out of memory)");
                 }
-                if (stats) System.err.println(s.describe().lines().map(l -> "corral: " + l).collect(java.util.stream.Collectors.joining("\n")));
+                if (stats.on()) System.err.println(s.describe().lines().map(l -> "corral: " + l).collect(java.util.stream.Collectors.joining("\n")));
             });
             return status;
         } catch (SpecException | JailSetupException | IOException | InterruptedException e) {
@@ -136,9 +146,10 @@ final class RunCommand implements Callable<Integer> {
         };
     }
 
-    static Integer printPlan(JailOptions jail) {
+    /** Prints the plan of the jail {@code jail} describes, as parsed for the command {@code spec}. */
+    static Integer printPlan(JailOptions jail, CommandSpec spec) {
         try {
-            LaunchPlan plan = Launcher.shared().plan(jail.toBuilder().build());
+            LaunchPlan plan = Launcher.shared().plan(jail.toBuilder(spec.commandLine().getParseResult()).build());
             plan.describe().forEach(System.out::println);
             return 0;
         } catch (SpecException e) {

@@ -52,6 +52,22 @@ class RunCliIT {
     }
 
     @Test
+    void mountFlagsRepeatAndMountInTheirOrderAcrossFlags(@TempDir Path dir) throws Exception {
+        Path a = Files.createDirectory(dir.resolve("a")), b = Files.createDirectory(dir.resolve("b"));
+        Files.writeString(a.resolve("f"), "A");
+        Files.writeString(b.resolve("f"), "B");
+        // The tmpfs must come before the binds under it, and the second bind of /m/x over the first.
+        Cli.Result r = Cli.run("run", "--tmpfs", "/m", "--bind", a + ":/m/x", "--dir", "/m/d", "--ro-bind", b + ":/m/x",
+                "--bind", a + ":/m/y", "--", "sh", "-c", "cat /m/x/f /m/y/f; ls /m; echo w > /m/x/g");
+        assertThat(r.out()).isEqualTo("BAd\nx\ny\n");
+        assertThat(r.err()).contains("Read-only file system");
+        assertThat(r.status()).isNotZero();
+        Cli.Result twice = Cli.run("run", "--hostname", "a", "--hostname", "b", "--", "true");
+        assertThat(twice.status()).isEqualTo(2);
+        assertThat(twice.err()).contains("'--hostname' (NAME) should be specified only once");
+    }
+
+    @Test
     void unitConfigRuns(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("app.json");
         Files.writeString(config, """

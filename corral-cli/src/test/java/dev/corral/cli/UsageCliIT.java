@@ -1,7 +1,6 @@
 package dev.corral.cli;
 
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine.Command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,7 +21,7 @@ class UsageCliIT {
         assertThat(help.out()).startsWith("Usage: corral [-hV] [COMMAND]").contains("Commands:");
         String listed = words(help.out());
         CorralCommand.SUBCOMMANDS.forEach((name, sub) -> {
-            String description = sub.type().getAnnotation(Command.class).description()[0];
+            String description = sub.description().get()[0];
             assertThat(listed).as(name).contains(words(name + " " + description));
         });
         // -h says the same
