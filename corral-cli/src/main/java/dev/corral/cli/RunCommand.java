@@ -85,9 +85,12 @@ final class RunCommand implements Callable<Integer> {
     private static volatile boolean spawningAhead;
 
     /**
-     * Spawns the executor, on a thread of its own, while the main thread parses the arguments: a
-     * cold JVM's first native call and the spawn then cost no time of their own (on a machine
-     * with a second CPU). Not for a command line that asks only for help, a version or a plan.
+     * Spawns the executor, on a thread of its own, while the main thread parses the arguments and
+     * plans: a cold JVM's first native call (~25 ms) and the spawn then cost no time of their own
+     * (on a machine with a second CPU). Not for a command line that asks only for help, a version
+     * or a plan. (It also made a plan ahead, thrown away, to warm the planner; once parsing took
+     * ~15 ms instead of ~100, that plan only competed with the real one: 204 ms without it against
+     * 218 with it, interleaved, on a busy machine.)
      */
     static void spawnAhead(String[] args) {
         for (String a : args) {
@@ -100,14 +103,6 @@ final class RunCommand implements Callable<Integer> {
                 Launcher.shared().spawnAhead(JailBuilder.StdioMode.INHERIT);
             } finally {
                 SPAWNED_AHEAD.countDown();
-            }
-            // A plan of the default jail, thrown away: the planner's first run on a cold JVM (its
-            // classes, call sites, the cgroup and filesystem probes: about 30 ms) then overlaps
-            // the parsing too, and the real plan runs warm. Planning changes nothing on the host.
-            try {
-                Launcher.shared().plan(new JailBuilder().command("true").build());
-            } catch (RuntimeException | dev.corral.spec.SpecException e) {
-                // the real plan says what is wrong, if anything is
             }
         });
     }

@@ -810,7 +810,7 @@ public final class Planner {
          * point already exists on the host, since nothing can be created in a read-only tree.
          */
         private boolean hostRootCanBeCloned() {
-            if (!spec.automount().equals(dev.corral.spec.Automount.ALL)) return false;
+            if (!spec.automount().all()) return false;
             if (!ownsProc()) return false; // the host's /proc would show through
             for (MountSpec m : spec.mounts()) {
                 HostView.PathKind want = switch (m) {

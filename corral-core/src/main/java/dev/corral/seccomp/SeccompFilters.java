@@ -18,10 +18,14 @@ import java.util.Set;
 public final class SeccompFilters {
     private SeccompFilters() {}
 
-    /** The two default filters, compiled on first use. */
-    private static final class Defaults {
-        static final byte[] NO_USERNS = FilterCompiler.compile(DefaultPolicy.build(false));
-        static final byte[] USERNS = FilterCompiler.compile(DefaultPolicy.build(true));
+    /** The default filter, compiled on first use (each variant in a holder of its own: a jail needs one). */
+    private static final class Default {
+        static final byte[] FILTER = FilterCompiler.compile(DefaultPolicy.build(false));
+    }
+
+    /** The default filter that lets the program create user namespaces. */
+    private static final class DefaultWithUserns {
+        static final byte[] FILTER = FilterCompiler.compile(DefaultPolicy.build(true));
     }
 
     /**
@@ -30,7 +34,7 @@ public final class SeccompFilters {
      * {@code clone3} with ENOSYS).
      */
     public static byte[] defaultFilter(boolean allowUserns) {
-        return (allowUserns ? Defaults.USERNS : Defaults.NO_USERNS).clone();
+        return (allowUserns ? DefaultWithUserns.FILTER : Default.FILTER).clone();
     }
 
     /**

@@ -7,4 +7,9 @@ package dev.corral.spec;
 public record Automount(boolean procfs, boolean tmpfs, boolean devfs) {
     public static final Automount ALL = new Automount(true, true, true);
     public static final Automount NONE = new Automount(false, false, false);
+
+    /** Every one of them (as {@link #ALL}; asked without a record's equals, which is slow on its first call). */
+    public boolean all() {
+        return procfs && tmpfs && devfs;
+    }
 }

@@ -18,7 +18,10 @@ public record ResourceLimits(Long memory, Long memorySwap, Long pids, Double cpu
     public static final ResourceLimits NONE = new ResourceLimits(null, null, null, null, null, null, null);
 
     public boolean any() {
-        return !equals(NONE);
+        // Not !equals(NONE): a record's equals is bootstrapped (method handles) on its first call,
+        // ~5 ms of a cold `corral run`.
+        return memory != null || memorySwap != null || pids != null || cpu != null || cpuWeight != null
+                || ioWeight != null || cpuset != null;
     }
 
     public ResourceLimits withMemory(Long v) { return new ResourceLimits(v, memorySwap, pids, cpu, cpuWeight, ioWeight, cpuset); }
