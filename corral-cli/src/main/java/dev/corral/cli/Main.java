@@ -12,8 +12,9 @@ public final class Main {
     /** The options a command line of corral alone may hold (see {@link CorralCommand#summary()}). */
     private static final java.util.Set<String> ABOUT_CORRAL = java.util.Set.of("-h", "--help", "-V", "--version");
 
-    public static void main(String[] args) {
-        System.exit(run(args));
+    public static void main(String[] args) throws Exception {
+        System.exit(args.length > 0 && args[0].equals("aot-training")
+                ? AotTraining.train(Arrays.copyOfRange(args, 1, args.length)) : run(args));
     }
 
     static int run(String[] args) {
@@ -27,8 +28,7 @@ public final class Main {
             System.setProperty("org.eclipse.jetty.util.referencesPerCacheLine", "16");
         }
         CorralCommand.Subcommand sub = args.length == 0 ? null : CorralCommand.SUBCOMMANDS.get(args[0]);
-        java.util.function.Supplier<Object> named = args.length == 0 ? null
-                : args[0].equals("aot-training") ? AotTrainingCommand::new : sub == null ? null : sub.make();
+        java.util.function.Supplier<Object> named = sub == null ? null : sub.make();
         if (named != null && args[0].equals("run")) RunCommand.spawnAhead(args);
         if (named != null && args[0].equals("exec")) ExecCommand.prepareAhead();
         // picocli builds a command's model by reflection, tens of milliseconds on a cold JVM: a
