@@ -13,6 +13,7 @@ import dev.corral.join.SetnsSocket;
 import dev.corral.spec.Problem;
 import dev.corral.spec.SpecException;
 import dev.corral.sys.Libc;
+import dev.corral.sys.Terminal;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -110,7 +111,7 @@ final class ExecCommand implements Callable<Integer> {
             b.env(kv.substring(0, eq), kv.substring(eq + 1));
         }
         if (tty) {
-            if (!Libc.isForegroundTerminal(0)) return usage("-t", "standard input is not a terminal in the foreground");
+            if (!Terminal.isForeground(0)) return usage("-t", "standard input is not a terminal in the foreground");
             b.takeTerminal(true);
         }
         SetnsSocket.Served served = null;

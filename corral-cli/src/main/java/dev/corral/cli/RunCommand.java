@@ -9,6 +9,7 @@ import dev.corral.spec.CgroupSpec;
 import dev.corral.spec.Problem;
 import dev.corral.spec.SpecException;
 import dev.corral.sys.Libc;
+import dev.corral.sys.Terminal;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
@@ -53,7 +54,7 @@ final class RunCommand implements Callable<Integer> {
                 b.cgroup(CgroupSpec.Mode.REQUIRED);
             }
             jail.warnings.forEach(w -> System.err.println("corral: warning: " + w));
-            boolean terminal = Libc.isForegroundTerminal(0);
+            boolean terminal = Terminal.isForeground(0);
             b.stdio(JailBuilder.StdioMode.INHERIT).takeTerminal(terminal);
             SignalForwarder signals = SignalForwarder.install();
             int status;

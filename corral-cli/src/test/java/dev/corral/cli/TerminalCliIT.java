@@ -29,6 +29,17 @@ class TerminalCliIT {
         assertThat(outer[1]).as("the script's group is the foreground again").isEqualTo(outer[0]);
     }
 
+    @Test
+    void aRunInTheBackgroundLeavesTheTerminalAlone() throws Exception {
+        // With job control (set -m) a job started with & has a group of its own, not the foreground:
+        // its jail must not take the terminal, so its program is in a session of its own, without one.
+        // (Taking it would make the program's group the foreground: "2 2", as in the test above.)
+        String script = "set -m; " + shell(Cli.command(List.of(), "run", "--", "sh", "-c", GROUPS)) + " & wait";
+        List<String> lines = onATerminal("sh -c " + shell(List.of(script)));
+        assertThat(lines).hasSize(1);
+        assertThat(lines.getFirst()).as("the background jail's program: no terminal, so no foreground group").endsWith(" -1");
+    }
+
     static List<String> onATerminal(String script) throws Exception {
         Process p = new ProcessBuilder("script", "-qec", script, "/dev/null").redirectErrorStream(true).start();
         p.getOutputStream().close();

@@ -62,12 +62,21 @@ public final class Launcher {
     private static final int SOURCE_FD = CWD_FD + 1;
 
     private final HostView host;
-    private final Executor executor;
+    private Executor executor;
     private final SpareExecutor spare = new SpareExecutor(this::spawnSpare);
 
+    /**
+     * Makes no native call: the executor is loaded at the first spawn, so that a caller (the CLI)
+     * can plan on one thread while another spawns ahead and makes the JVM's first native call.
+     */
     public Launcher(HostView host) {
         this.host = host;
-        this.executor = Executor.load();
+    }
+
+    /** The executor, loaded into its sealed memfd at the first spawn. */
+    private synchronized Executor executor() {
+        if (executor == null) executor = Executor.load();
+        return executor;
     }
 
     /** The executor spawned ahead of the next start (tests look at it). */
@@ -400,7 +409,7 @@ public final class Launcher {
             // open in this executor (least of all in a spare, which waits long).
             String handedOver = handed.passed().length + "," + handed.joined().length + "," + handed.rootAndCwd().length / 2
                     + (cloneAhead != 0 ? "," + Long.toHexString(cloneAhead) : "");
-            int pid = Libc.spawn(executor.path(), List.of("corral-exec", handedOver), from, to);
+            int pid = Libc.spawn(executor().path(), List.of("corral-exec", handedOver), from, to);
             parentEnds.clear(); // the caller's now
             return new Spawned(streams, pid, ctl[1], events[0], streams == Streams.PIPE ? in[1] : -1,
                     out == null ? -1 : out[0], err == null ? -1 : err[0]);

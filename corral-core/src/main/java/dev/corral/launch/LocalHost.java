@@ -19,8 +19,10 @@ import java.util.Optional;
 /** The {@link HostView} of the machine this JVM runs on. */
 public final class LocalHost implements HostView {
     private static final long MAX_TEXT = 1 << 20;
-    private final int euid = Libc.geteuid();
-    private final int egid = Libc.getegid();
+    /** From /proc, not geteuid(2): the planner needs them, and should not wait for a cold JVM's first native call. */
+    private final int[] ids = dev.corral.sys.KernelFiles.effectiveIds();
+    private final int euid = ids[0];
+    private final int egid = ids[1];
     private volatile String userName;
 
     @Override public int euid() { return euid; }

@@ -33,7 +33,6 @@ public final class Libc {
     private static final NativeFunction GETRLIMIT = libc("getrlimit");
     private static final NativeFunction ISATTY = libc("isatty");
     private static final NativeFunction GETPGRP = libc("getpgrp");
-    private static final NativeFunction TCGETPGRP = libc("tcgetpgrp");
     private static final NativeFunction TCSETPGRP = libc("tcsetpgrp");
     private static final NativeFunction SIGADDSET = libc("sigaddset");
     private static final NativeFunction PTHREAD_SIGMASK = libc("pthread_sigmask");
@@ -90,15 +89,6 @@ public final class Libc {
 
     public static boolean isatty(int fd) {
         return (int) ISATTY.callIgnoringErrno(fd) == 1;
-    }
-
-    /**
-     * Whether {@code fd} is a terminal whose foreground process group is ours: only then may a
-     * jailed program take the terminal (a background {@code corral run ... &} must not steal it).
-     */
-    public static boolean isForegroundTerminal(int fd) {
-        if (!isatty(fd)) return false;
-        return (int) TCGETPGRP.callIgnoringErrno(fd) == (int) GETPGRP.callIgnoringErrno();
     }
 
     private static final int SIGTTOU = 22, SIG_BLOCK = 0, SIG_SETMASK = 2;
