@@ -37,11 +37,35 @@ final class RunningJail implements AutoCloseable {
             while ((line = out.readLine()) != null && !line.equals("READY")) seen.append(line).append('\n');
             if (line == null) throw new AssertionError("the jail ended before it was ready: " + seen);
             ProcessHandle monitor = p.toHandle().children().findFirst().orElseThrow();
-            long first = monitor.children().findFirst().orElseThrow().pid();
-            return new RunningJail(p, seen.toString(), first);
+            return new RunningJail(p, seen.toString(), firstProcess(monitor));
         } catch (Exception | AssertionError e) {
             p.destroyForcibly().waitFor();
             throw e;
+        }
+    }
+
+    /**
+     * The monitor's one live child. A jail that forks into its pid namespace (it joins a namespace
+     * first) has a first process that hands over to that child and exits: the monitor reaps it
+     * soon, but until then a zombie of it (named as the monitor is) may still be listed.
+     */
+    private static long firstProcess(ProcessHandle monitor) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            List<ProcessHandle> live = monitor.children().filter(c -> !zombie(c.pid())).toList();
+            if (live.size() == 1) return live.getFirst().pid();
+            if (System.nanoTime() > deadline) throw new AssertionError("the monitor has these live children: " + live);
+            Thread.sleep(5);
+        }
+    }
+
+    /** Exited and not yet reaped (or gone): the state after the command name in /proc/PID/stat is Z. */
+    private static boolean zombie(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+        } catch (java.io.IOException e) {
+            return true;
         }
     }
 
