@@ -42,7 +42,7 @@ final class CorralCommand implements Runnable {
         all.put("run", Subcommand.declared(() -> new RunCommand().spec(), RunCommand.DESCRIPTION));
         all.put("plan", Subcommand.declared(() -> new PlanCommand().spec(), PlanCommand.DESCRIPTION));
         all.put("doctor", Subcommand.annotated(DoctorCommand.class, DoctorCommand::new));
-        all.put("exec", Subcommand.annotated(ExecCommand.class, ExecCommand::new));
+        all.put("exec", Subcommand.declared(() -> new ExecCommand().spec(), ExecCommand.DESCRIPTION));
         all.put("daemon", Subcommand.annotated(DaemonCommand.class, DaemonCommand::new));
         all.put("ctl", Subcommand.annotated(CtlCommand.class, CtlCommand::new));
         all.put("logs", Subcommand.annotated(LogsCommand.class, LogsCommand::new));

@@ -14,10 +14,7 @@ import dev.corral.spec.Problem;
 import dev.corral.spec.SpecException;
 import dev.corral.sys.Libc;
 import dev.corral.sys.Terminal;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,46 +23,44 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "exec", mixinStandardHelpOptions = true,
-        description = {"Run COMMAND inside a running jail and exit with its status, as docker exec does: in every"
-                + " namespace of the jail's program (the user namespace first), its cgroups, root and working directory,"
-                + " as its uid and gid, with no more capabilities than it has, its no_new_privs and its seccomp filter.",
-                "The jail is a daemon's application (APP), any process of a jail (--pid), or a setns socket (--socket)."},
-        footer = {"", "Examples:", "  corral exec web -- ps -e", "  corral exec -t web -- sh",
-                "  corral exec --pid 4242 -- cat /etc/hostname", "  corral exec --socket /run/corral/setns/web.sock -- ip addr"})
+/** {@code corral exec}: its options are declared in code, as run's are (see {@link Flags}). */
 final class ExecCommand implements Callable<Integer> {
+    static final String[] DESCRIPTION = {"Run COMMAND inside a running jail and exit with its status, as docker exec does: in every"
+            + " namespace of the jail's program (the user namespace first), its cgroups, root and working directory,"
+            + " as its uid and gid, with no more capabilities than it has, its no_new_privs and its seccomp filter.",
+            "The jail is a daemon's application (APP), any process of a jail (--pid), or a setns socket (--socket)."};
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @ArgGroup(exclusive = true, multiplicity = "0..1")
-    Target target = new Target();
+    private final CommandSpec spec = CommandSpec.wrapWithoutInspection(this);
+    private final Flags flags = new Flags();
+    private final Flags.Value<Long> pid = flags.value("--pid", "PID", Long.class,
+            "A process of the jail: its program, or corral's monitor or init around it.");
+    private final Flags.Value<Path> setnsSocket = flags.value("--socket", "PATH", Path.class,
+            "A setns socket serving the jail (\"isolation\": {\"setns_socket\": ...}).");
+    private final Flags.Value<Path> control = flags.value("--control", "PATH", Path.class,
+            "The daemon's control socket, to find APP (default: the daemon's).");
+    private final Flags.Flag tty = flags.flag("-t, --tty", "Give COMMAND this terminal as its foreground job (stdin must be a terminal).");
+    private final Flags.Values env = flags.repeatable("-e, --env", "KEY=VALUE", "Set a variable on top of the program's environment.");
+    private final Flags.Value<String> workdir = flags.value("-w, --workdir", "DIR",
+            "Working directory inside the jail (default: the program's).");
+    private final Flags.Flag dryRun = flags.flag("--dry-run", "Print the plan, every step in order, and exit without running anything.");
+    private final Flags.Values words = flags.positionals("[APP] -- COMMAND",
+            "The application (without --pid or --socket), then the command after --.");
 
-    static final class Target {
-        @Option(names = "--pid", paramLabel = "PID", description = "A process of the jail: its program, or corral's monitor or init around it.")
-        Long pid;
-        @Option(names = "--socket", paramLabel = "PATH", description = "A setns socket serving the jail (\"isolation\": {\"setns_socket\": ...}).")
-        Path setnsSocket;
+    ExecCommand() {
+        flags.oneOf(pid, setnsSocket);
+        spec.name("exec");
+        spec.usageMessage().description(DESCRIPTION).footer("", "Examples:", "  corral exec web -- ps -e", "  corral exec -t web -- sh",
+                "  corral exec --pid 4242 -- cat /etc/hostname", "  corral exec --socket /run/corral/setns/web.sock -- ip addr");
+        Flags.standardHelp(spec);
+        flags.addTo(spec);
     }
 
-    @Option(names = "--control", paramLabel = "PATH", description = "The daemon's control socket, to find APP (default: the daemon's).")
-    Path control;
-
-    @Option(names = {"-t", "--tty"}, description = "Give COMMAND this terminal as its foreground job (stdin must be a terminal).")
-    boolean tty;
-
-    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set a variable on top of the program's environment.")
-    List<String> env = new ArrayList<>();
-
-    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside the jail (default: the program's).")
-    String workdir;
-
-    @Option(names = "--dry-run", description = "Print the plan, every step in order, and exit without running anything.")
-    boolean dryRun;
-
-    @Parameters(paramLabel = "[APP] -- COMMAND", arity = "0..*", description = "The application (without --pid or --socket), then the command after --.")
-    List<String> words = new ArrayList<>();
-
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    /** What picocli is given: this command's spec, which calls back {@link #call()}. */
+    CommandSpec spec() {
+        return spec;
+    }
 
     /**
      * Prepares a join into this JVM's own namespaces, thrown away, on a thread of its own while
@@ -85,15 +80,15 @@ final class ExecCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        boolean byApp = target.pid == null && target.setnsSocket == null;
-        List<String> command = new ArrayList<>(words);
+        boolean byApp = !pid.given() && !setnsSocket.given();
+        List<String> command = new ArrayList<>(words.get());
         // Before "--" only the application may stand, and only without --pid or --socket.
         List<String> original = spec.commandLine().getParseResult().originalArgs();
         int dashes = original.indexOf("--");
         if (dashes >= 0) {
             int before = command.size() - (original.size() - dashes - 1);
             if (before != (byApp ? 1 : 0)) {
-                return usage(byApp ? "APP" : target.pid != null ? "--pid" : "--socket", byApp
+                return usage(byApp ? "APP" : pid.given() ? "--pid" : "--socket", byApp
                         ? "give one application before --, not " + command.subList(0, Math.max(before, 0))
                         : "names the jail; no application goes before -- (found " + command.subList(0, Math.max(before, 0)) + ")");
             }
@@ -104,28 +99,28 @@ final class ExecCommand implements Callable<Integer> {
             app = command.removeFirst();
         }
         if (command.isEmpty()) return usage("COMMAND", "no command to run (corral exec ... -- COMMAND)");
-        JoinBuilder b = new JoinBuilder().command(command).stdio(JailBuilder.StdioMode.INHERIT).workingDirectory(workdir);
-        for (String kv : env) {
+        JoinBuilder b = new JoinBuilder().command(command).stdio(JailBuilder.StdioMode.INHERIT).workingDirectory(workdir.get());
+        for (String kv : env.get()) {
             int eq = kv.indexOf('=');
             if (eq <= 0) return usage("--env", "expected KEY=VALUE, not \"" + kv + "\"");
             b.env(kv.substring(0, eq), kv.substring(eq + 1));
         }
-        if (tty) {
+        if (tty.on()) {
             if (!Terminal.isForeground(0)) return usage("-t", "standard input is not a terminal in the foreground");
             b.takeTerminal(true);
         }
         SetnsSocket.Served served = null;
         try {
-            if (target.pid != null) {
-                b.jail(target.pid);
-            } else if (target.setnsSocket != null) {
-                served = SetnsSocket.receive(target.setnsSocket.toString());
+            if (pid.given()) {
+                b.jail(pid.get());
+            } else if (setnsSocket.given()) {
+                served = SetnsSocket.receive(setnsSocket.get().toString());
                 b.jail(served.jail()).spec(AppConfig.application(served.application(), served.config()));
             } else {
                 Integer failed = fromDaemon(b, app);
                 if (failed != null) return failed;
             }
-            if (dryRun) {
+            if (dryRun.on()) {
                 b.plan().describe().forEach(System.out::println);
                 return 0;
             }
@@ -135,7 +130,7 @@ final class ExecCommand implements Callable<Integer> {
                 signals.attach(p);
                 return p.waitFor();
             } finally {
-                if (tty) Libc.takeTerminalBack(0); // as corral run does: the command has ended
+                if (tty.on()) Libc.takeTerminalBack(0); // as corral run does: the command has ended
             }
         } catch (SpecException | JailSetupException | IOException | InterruptedException e) {
             return RunCommand.failed(e);
@@ -149,7 +144,7 @@ final class ExecCommand implements Callable<Integer> {
      * hardening); null when it was found, else the exit status.
      */
     private Integer fromDaemon(JoinBuilder b, String app) throws SpecException {
-        Path sock = control != null ? control : Daemon.Paths.defaults().socket();
+        Path sock = control.given() ? control.get() : Daemon.Paths.defaults().socket();
         if (!Files.exists(sock)) {
             System.err.println("corral: no daemon socket at " + sock + " (give --control, or --pid)");
             return ExitCodes.SETUP_FAILED;

@@ -1,5 +1,6 @@
 package dev.corral.cli;
 
+import picocli.CommandLine.Model.ArgGroupSpec;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -20,34 +21,37 @@ import java.util.List;
  * annotations.
  *
  * <p>Declare handles as fields, in order, after the {@code Flags} they belong to; then
- * {@link #addTo} puts them in a command's spec.
+ * {@link #addTo} puts them in a command's spec. An option with several names gives them as help
+ * shows them: {@code "-t, --tty"}.
  */
 final class Flags {
     private final List<ArgSpec> args = new ArrayList<>();
+    /** Options of which at most one may be given, each set in {@link #addTo} as a picocli exclusive group. */
+    private final List<List<ArgSpec>> exclusive = new ArrayList<>();
 
     /** A flag without a value: {@code --name}. */
-    Flag flag(String name, String description) {
-        return new Flag(add(OptionSpec.builder(name).type(boolean.class).initialValue(false).description(description).build()));
+    Flag flag(String names, String description) {
+        return new Flag(add(OptionSpec.builder(names(names)).type(boolean.class).initialValue(false).description(description).build()));
     }
 
     /** An option with one value, given at most once: {@code --name=LABEL}. */
-    Value<String> value(String name, String label, String description) {
-        return value(name, label, String.class, description);
+    Value<String> value(String names, String label, String description) {
+        return value(names, label, String.class, description);
     }
 
     /** An option with one value of {@code type}, converted by picocli (its message names the option). */
-    <T> Value<T> value(String name, String label, Class<T> type, String description) {
-        return new Value<>(add(OptionSpec.builder(name).type(type).paramLabel(label).description(description).build()));
+    <T> Value<T> value(String names, String label, Class<T> type, String description) {
+        return new Value<>(add(OptionSpec.builder(names(names)).type(type).paramLabel(label).description(description).build()));
     }
 
     /** An option that may be given again and again, its values kept in order. */
-    Values repeatable(String name, String label, String description) {
-        return new Values(add(multiValued(OptionSpec.builder(name)).paramLabel(label).description(description).build()));
+    Values repeatable(String names, String label, String description) {
+        return new Values(add(multiValued(OptionSpec.builder(names(names))).paramLabel(label).description(description).build()));
     }
 
     /** As {@link #repeatable(String, String, String)}, each value also split where {@code splitRegex} matches. */
-    Values repeatable(String name, String label, String splitRegex, String description) {
-        return new Values(add(multiValued(OptionSpec.builder(name)).splitRegex(splitRegex)
+    Values repeatable(String names, String label, String splitRegex, String description) {
+        return new Values(add(multiValued(OptionSpec.builder(names(names))).splitRegex(splitRegex)
                 .paramLabel(label).description(description).build()));
     }
 
@@ -55,6 +59,17 @@ final class Flags {
     Values positionals(String label, String description) {
         return new Values(add(PositionalParamSpec.builder().type(List.class).auxiliaryTypes(String.class).arity("0..*")
                 .paramLabel(label).description(description).build()));
+    }
+
+    /** At most one of {@code options} may be given; picocli names both when two are. */
+    void oneOf(Value<?>... options) {
+        List<ArgSpec> group = new ArrayList<>();
+        for (Value<?> o : options) group.add(o.spec);
+        exclusive.add(group);
+    }
+
+    private static String[] names(String names) {
+        return names.split(", ");
     }
 
     private static OptionSpec.Builder multiValued(OptionSpec.Builder b) {
@@ -68,7 +83,15 @@ final class Flags {
 
     /** Puts every option and parameter declared so far into {@code spec}. */
     void addTo(CommandSpec spec) {
+        java.util.Set<ArgSpec> grouped = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (List<ArgSpec> members : exclusive) {
+            ArgGroupSpec.Builder group = ArgGroupSpec.builder().exclusive(true).multiplicity("0..1");
+            for (ArgSpec m : members) group.addArg(m);
+            spec.addArgGroup(group.build());
+            grouped.addAll(members);
+        }
         for (ArgSpec a : args) {
+            if (grouped.contains(a)) continue;
             if (a instanceof OptionSpec o) spec.addOption(o);
             else spec.addPositional((PositionalParamSpec) a);
         }
