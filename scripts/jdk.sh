@@ -25,20 +25,17 @@ jdk_ok() {
 find_jdk() {
   found_jdk=
   if [ -n "${JAVA_HOME:-}" ] && jdk_ok "$JAVA_HOME"; then found_jdk=$JAVA_HOME; return 0; fi
-  local java= c d
-  # PATH's java, without a subshell; then its JDK: the directory above bin/ when that is a JDK
-  # (it has a release file), else the one under /usr/lib/jvm that it is (-ef: the same file, as
-  # /usr/bin/java through /etc/alternatives is), else whatever readlink makes of it.
-  local IFS=:
-  for d in $PATH; do
-    if [ -f "${d:-.}/java" ] && [ -x "${d:-.}/java" ]; then java=${d:-.}/java; break; fi
-  done
-  unset IFS
+  local java= c
+  # PATH's java, found as the shell finds a command (hash: no subshell); then its JDK: the
+  # directory above bin/ when that is a JDK (it has a release file), else the one under
+  # /usr/lib/jvm that it is (-ef: the same file, as /usr/bin/java through /etc/alternatives is;
+  # aliases that are symlinks skipped), else whatever readlink makes of it.
+  if hash java 2>/dev/null; then java=${BASH_CMDS[java]}; fi
   if [ -n "$java" ]; then
     c=${java%/bin/java}
     if [ "$c" != "$java" ] && [ -r "$c/release" ] && jdk_ok "$c"; then found_jdk=$c; return 0; fi
     for c in /usr/lib/jvm/*; do
-      if [ "$java" -ef "$c/bin/java" ]; then
+      if [ ! -L "$c" ] && [ "$java" -ef "$c/bin/java" ]; then
         if jdk_ok "$c"; then found_jdk=$c; return 0; fi
         java=
         break

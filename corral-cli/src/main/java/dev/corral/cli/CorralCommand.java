@@ -32,8 +32,8 @@ final class CorralCommand implements Runnable {
 
     /**
      * The subcommands, in the order help lists them. {@link Main} builds only the one a command
-     * line names (picocli builds each command's model by reflection, and `corral run` should not
-     * pay for the daemon's), or this command with all of them for errors.
+     * line names (a command's model costs picocli time, by reflection for the annotated ones, and
+     * `corral run` should not pay for the daemon's), or this command with all of them for errors.
      */
     static final Map<String, Subcommand> SUBCOMMANDS = subcommands();
 

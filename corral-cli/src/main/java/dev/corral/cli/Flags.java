@@ -34,7 +34,7 @@ final class Flags {
         return new Flag(add(OptionSpec.builder(names(names)).type(boolean.class).initialValue(false).description(description).build()));
     }
 
-    /** An option with one value, given at most once: {@code --name=LABEL}. */
+    /** An option with one value, given at most once (in a {@link #oneOf} group: one of the group, once). */
     Value<String> value(String names, String label, String description) {
         return value(names, label, String.class, description);
     }

@@ -164,6 +164,8 @@ final class JailOptions {
 
     /** The builder these flags describe, on top of --config when given; {@code parsed} is the command line's parse. */
     JailBuilder toBuilder(ParseResult parsed) throws SpecException {
+        // The mount flags first: their problems come first, in their order on the command line.
+        List<MountSpec> mounts = mounts(parsed);
         JailBuilder b = config.given() ? AppConfig.load(config.get()) : new JailBuilder().labels(Labels.of(FLAG_LABELS));
         applyNamespaces(b);
         for (String m : uidMaps.get()) parseMap(m, "--uid-map").ifPresent(b::uidMap);
@@ -180,7 +182,7 @@ final class JailOptions {
                     overlayWork.given() ? absolute(overlayWork.get()) : null, null, null));
         }
         if (noAutomount.on()) b.automount(dev.corral.spec.Automount.NONE);
-        for (MountSpec m : mounts(parsed)) b.mount(m);
+        for (MountSpec m : mounts) b.mount(m);
         if (hostname.given()) b.hostname(hostname.get());
         if (chdir.given()) b.workingDirectory(chdir.get());
         for (String kv : env.get()) {

@@ -12,12 +12,23 @@ public final class Main {
     /** The options a command line of corral alone may hold (see {@link CorralCommand#summary()}). */
     private static final java.util.Set<String> ABOUT_CORRAL = java.util.Set.of("-h", "--help", "-V", "--version");
 
-    public static void main(String[] args) throws Exception {
-        System.exit(args.length > 0 && args[0].equals("aot-training")
-                ? AotTraining.train(Arrays.copyOfRange(args, 1, args.length)) : run(args));
+    public static void main(String[] args) {
+        settings();
+        System.exit(args.length > 0 && args[0].equals("aot-training") ? train(args) : run(args));
     }
 
-    static int run(String[] args) {
+    /** {@code corral aot-training KIND}, for the launcher: best effort, its output unread. */
+    private static int train(String[] args) {
+        try {
+            return AotTraining.train(Arrays.copyOfRange(args, 1, args.length));
+        } catch (Exception e) {
+            System.err.println("corral: aot-training: " + e);
+            return ExitCodes.SETUP_FAILED;
+        }
+    }
+
+    /** System properties the libraries read when they start, for every command (and training). */
+    private static void settings() {
         // Jetty (daemon, ctl) logs through SLF4J: only what needs a human's attention.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
@@ -27,13 +38,17 @@ public final class Main {
         if (System.getProperty("org.eclipse.jetty.util.referencesPerCacheLine") == null) {
             System.setProperty("org.eclipse.jetty.util.referencesPerCacheLine", "16");
         }
+    }
+
+    static int run(String[] args) {
         CorralCommand.Subcommand sub = args.length == 0 ? null : CorralCommand.SUBCOMMANDS.get(args[0]);
         java.util.function.Supplier<Object> named = sub == null ? null : sub.make();
         if (named != null && args[0].equals("run")) RunCommand.spawnAhead(args);
         if (named != null && args[0].equals("exec")) ExecCommand.prepareAhead();
-        // picocli builds a command's model by reflection, tens of milliseconds on a cold JVM: a
-        // command line that names a subcommand gets that one alone, under its full name; help or
-        // a version of corral itself, the subcommands' names and descriptions; an error, the whole tree.
+        // Building a command's model costs picocli milliseconds (tens by reflection, for the
+        // commands still declared with annotations): a command line that names a subcommand gets
+        // that one alone, under its full name; help or a version of corral itself, the
+        // subcommands' names and descriptions; an error, the whole tree.
         CommandLine cli;
         if (named != null) {
             cli = new CommandLine(named.get()).setCommandName("corral " + args[0]);

@@ -30,6 +30,13 @@ class TerminalCliIT {
     }
 
     @Test
+    void theTerminalAsDevTtyIsTheTerminalToo() throws Exception {
+        // /dev/tty is not the terminal's own device, but it is the terminal: the jail takes it.
+        String script = shell(Cli.command(List.of(), "run", "--", "sh", "-c", GROUPS)) + " </dev/tty";
+        assertThat(onATerminal(script)).containsExactly("2 2");
+    }
+
+    @Test
     void aRunInTheBackgroundLeavesTheTerminalAlone() throws Exception {
         // With job control (set -m) a job started with & has a group of its own, not the foreground:
         // its jail must not take the terminal, so its program is in a session of its own, without one.

@@ -33,6 +33,7 @@ public final class Libc {
     private static final NativeFunction GETRLIMIT = libc("getrlimit");
     private static final NativeFunction ISATTY = libc("isatty");
     private static final NativeFunction GETPGRP = libc("getpgrp");
+    private static final NativeFunction TCGETPGRP = libc("tcgetpgrp");
     private static final NativeFunction TCSETPGRP = libc("tcsetpgrp");
     private static final NativeFunction SIGADDSET = libc("sigaddset");
     private static final NativeFunction PTHREAD_SIGMASK = libc("pthread_sigmask");
@@ -89,6 +90,15 @@ public final class Libc {
 
     public static boolean isatty(int fd) {
         return (int) ISATTY.callIgnoringErrno(fd) == 1;
+    }
+
+    /** The foreground process group of terminal {@code fd}, -1 if it is not our controlling terminal. */
+    public static int tcgetpgrp(int fd) {
+        return (int) TCGETPGRP.callIgnoringErrno(fd);
+    }
+
+    public static int getpgrp() {
+        return (int) GETPGRP.callIgnoringErrno();
     }
 
     private static final int SIGTTOU = 22, SIG_BLOCK = 0, SIG_SETMASK = 2;
