@@ -24,9 +24,13 @@ final class CorralCommand implements Runnable {
             return new Subcommand(make, () -> type.getAnnotation(Command.class).description());
         }
 
-        /** A command declared in code (see {@link Flags}). */
-        static Subcommand declared(Supplier<Object> make, String... description) {
-            return new Subcommand(make, () -> description);
+        /**
+         * A command declared in code (see {@link Flags}). Its description is asked for only when
+         * needed: reading a static field of its class would initialise that class (exec's loaded
+         * Jackson, ~420 classes, into every `corral run`).
+         */
+        static Subcommand declared(Supplier<Object> make, Supplier<String[]> description) {
+            return new Subcommand(make, description);
         }
     }
 
@@ -39,10 +43,10 @@ final class CorralCommand implements Runnable {
 
     private static Map<String, Subcommand> subcommands() {
         Map<String, Subcommand> all = new LinkedHashMap<>();
-        all.put("run", Subcommand.declared(() -> new RunCommand().spec(), RunCommand.DESCRIPTION));
-        all.put("plan", Subcommand.declared(() -> new PlanCommand().spec(), PlanCommand.DESCRIPTION));
+        all.put("run", Subcommand.declared(() -> new RunCommand().spec(), () -> RunCommand.DESCRIPTION));
+        all.put("plan", Subcommand.declared(() -> new PlanCommand().spec(), () -> new String[] {PlanCommand.DESCRIPTION}));
         all.put("doctor", Subcommand.annotated(DoctorCommand.class, DoctorCommand::new));
-        all.put("exec", Subcommand.declared(() -> new ExecCommand().spec(), ExecCommand.DESCRIPTION));
+        all.put("exec", Subcommand.declared(() -> new ExecCommand().spec(), () -> ExecCommand.DESCRIPTION));
         all.put("daemon", Subcommand.annotated(DaemonCommand.class, DaemonCommand::new));
         all.put("ctl", Subcommand.annotated(CtlCommand.class, CtlCommand::new));
         all.put("logs", Subcommand.annotated(LogsCommand.class, LogsCommand::new));

@@ -30,7 +30,10 @@ final class ExecCommand implements Callable<Integer> {
             + " as its uid and gid, with no more capabilities than it has, its no_new_privs and its seccomp filter.",
             "The jail is a daemon's application (APP), any process of a jail (--pid), or a setns socket (--socket)."};
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Jackson, for the daemon's answers: only `corral exec APP` loads it. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     private final CommandSpec spec = CommandSpec.wrapWithoutInspection(this);
     private final Flags flags = new Flags();
@@ -160,7 +163,7 @@ final class ExecCommand implements Callable<Integer> {
                 System.err.println("corral: the daemon at " + sock + " answered " + status.status() + ": " + status.body().strip());
                 return ExitCodes.SETUP_FAILED;
             }
-            JsonNode s = JSON.readTree(status.body());
+            JsonNode s = Json.MAPPER.readTree(status.body());
             if (!s.has("pid")) {
                 System.err.println("corral: application \"" + app + "\" is not running (" + s.path("state").asText() + ")");
                 return ExitCodes.SETUP_FAILED;
@@ -170,7 +173,7 @@ final class ExecCommand implements Callable<Integer> {
                 System.err.println("corral: the daemon at " + sock + " answered " + config.status() + ": " + config.body().strip());
                 return ExitCodes.SETUP_FAILED;
             }
-            b.jail(s.get("pid").asLong()).spec(AppConfig.application(app, JSON.readTree(config.body())));
+            b.jail(s.get("pid").asLong()).spec(AppConfig.application(app, Json.MAPPER.readTree(config.body())));
             return null;
         } catch (SpecException e) {
             throw e;
