@@ -20,7 +20,13 @@ final class Executor {
         this.fd = fd;
     }
 
-    static Executor load() {
+    /**
+     * The executor in a sealed memfd whose descriptor is {@code floor} or above. It is spawned as
+     * /proc/self/fd/N, a path the child resolves after its dup2s: N must not be one of their
+     * targets (0-4 and the ranges for handed-over descriptors), or the child executes a pipe
+     * instead (EACCES; seen once the memfd was made late enough for fd 4 to be free).
+     */
+    static Executor load(int floor) {
         try (InputStream in = Executor.class.getResourceAsStream(RESOURCE)) {
             if (in == null) throw new IllegalStateException("the executor is missing from the jar (" + RESOURCE + ")");
             byte[] image = in.readAllBytes();
@@ -30,10 +36,18 @@ final class Executor {
             }
             int seals = Libc.F_SEAL_WRITE | Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_SEAL;
             if (Libc.fcntl(fd, Libc.F_ADD_SEALS, seals) < 0) throw new NativeException("seal the executor", Libc.errno());
-            return new Executor(fd);
+            int high = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, floor);
+            if (high < 0) throw new NativeException("move the executor's descriptor up", Libc.errno());
+            Libc.close(fd);
+            return new Executor(high);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the executor", e);
         }
+    }
+
+    /** Its descriptor. */
+    int fd() {
+        return fd;
     }
 
     /** A path that executes the sealed copy. */

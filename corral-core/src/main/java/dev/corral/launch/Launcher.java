@@ -59,7 +59,7 @@ public final class Launcher {
     /** Where it takes a running jail's root and cwd, for a process that joins it (ROOT_FD, CWD_FD). */
     static final int ROOT_FD = JOIN_FD_BASE + JOIN_FD_MAX, CWD_FD = ROOT_FD + 1;
     /** Descriptors for those ranges are copied at or above this first, clear of every target of a dup2. */
-    private static final int SOURCE_FD = CWD_FD + 1;
+    static final int SOURCE_FD = CWD_FD + 1;
 
     private final HostView host;
     private Executor executor;
@@ -74,8 +74,8 @@ public final class Launcher {
     }
 
     /** The executor, loaded into its sealed memfd at the first spawn. */
-    private synchronized Executor executor() {
-        if (executor == null) executor = Executor.load();
+    synchronized Executor executor() {
+        if (executor == null) executor = Executor.load(SOURCE_FD);
         return executor;
     }
 

@@ -59,8 +59,10 @@ class HandoverTest {
     private static String handOver(byte[] first, int[] fds, byte[] plan) throws Exception {
         int[] control = Sockets.streamPair();
         int[] events = Libc.pipe();
-        int pid = Libc.spawn(Executor.load().path(), List.of("corral-exec", "0,0,0"),
+        Executor executor = Executor.load(Launcher.SOURCE_FD);
+        int pid = Libc.spawn(executor.path(), List.of("corral-exec", "0,0,0"),
                 new int[] {control[0], events[1]}, new int[] {Launcher.PLAN_FD, Launcher.EVENT_FD});
+        Libc.close(executor.fd()); // posix_spawn returns once the child has executed it
         Libc.close(control[0]);
         Libc.close(events[1]);
         String reply;
