@@ -44,7 +44,7 @@ final class CorralCommand implements Runnable {
     private static Map<String, Subcommand> subcommands() {
         Map<String, Subcommand> all = new LinkedHashMap<>();
         all.put("run", Subcommand.declared(() -> new RunCommand().spec(), () -> RunCommand.DESCRIPTION));
-        all.put("plan", Subcommand.declared(() -> new PlanCommand().spec(), () -> new String[] {PlanCommand.DESCRIPTION}));
+        all.put("plan", Subcommand.declared(() -> new PlanCommand().spec(), () -> PlanCommand.DESCRIPTION));
         all.put("doctor", Subcommand.annotated(DoctorCommand.class, DoctorCommand::new));
         all.put("exec", Subcommand.declared(() -> new ExecCommand().spec(), () -> ExecCommand.DESCRIPTION));
         all.put("daemon", Subcommand.annotated(DaemonCommand.class, DaemonCommand::new));

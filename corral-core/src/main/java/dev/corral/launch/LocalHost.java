@@ -20,9 +20,8 @@ import java.util.Optional;
 public final class LocalHost implements HostView {
     private static final long MAX_TEXT = 1 << 20;
     /** From /proc, not geteuid(2): the planner needs them, and should not wait for a cold JVM's first native call. */
-    private final int[] ids = dev.corral.sys.KernelFiles.effectiveIds();
-    private final int euid = ids[0];
-    private final int egid = ids[1];
+    private final int euid;
+    private final int egid;
     private volatile String userName;
 
     @Override public int euid() { return euid; }
@@ -36,6 +35,9 @@ public final class LocalHost implements HostView {
 
     public LocalHost(String cgroupInterface) {
         this.cgroupInterface = cgroupInterface;
+        int[] ids = dev.corral.sys.KernelFiles.effectiveIds();
+        this.euid = ids[0];
+        this.egid = ids[1];
     }
 
     @Override

@@ -79,9 +79,4 @@ final class DefaultPolicy {
         for (Call c : DENIED) p.add(c.number(), Rule.always(eperm));
         return p;
     }
-
-    /** The names of {@link #DENIED}. */
-    static List<String> deniedNames() {
-        return DENIED.stream().map(Call::name).toList();
-    }
 }
