@@ -67,18 +67,19 @@ class ErrorsCliIT {
 
     /**
      * corral's executors (alive or zombies) whose parent is gone (init has them now), in this
-     * JVM's session, which the CLI it runs inherits: another corral on the host is not counted
-     * (its monitor is init's for a moment after its JVM exits).
+     * JVM's process group, which the CLI it runs and its executor inherit: another corral on the
+     * host, in another group, is not counted (its monitor is init's for a moment after its JVM
+     * exits).
      */
     private static java.util.Set<String> orphanedExecutors() throws java.io.IOException {
-        String session = statFields(Files.readString(Path.of("/proc/self/stat")))[3];
+        String group = statFields(Files.readString(Path.of("/proc/self/stat")))[2];
         try (var procs = Files.list(Path.of("/proc"))) {
             return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).map(p -> {
                 try {
                     String stat = Files.readString(p.resolve("stat"));
                     String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                     String[] fields = statFields(stat);
-                    boolean orphan = fields[1].equals("1") && fields[3].equals(session);
+                    boolean orphan = fields[1].equals("1") && fields[2].equals(group);
                     return comm.startsWith("corral-") && orphan ? p.getFileName() + " " + comm : null;
                 } catch (java.io.IOException | RuntimeException gone) {
                     return null;
