@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what corral's tests use on a Debian host (root only), and nothing that is there already:
-#   musl-tools      a ~60 KB static executor (gcc -static is the fallback)
+#   musl-tools      a ~90 KB static executor (gcc -static is the fallback: ~740 KB)
 #   uidmap          newuidmap/newgidmap, for subordinate id ranges of a normal user
 #   busybox-static  the tests' minimal root filesystems
 #   util-linux      setpriv, to run tests as a normal user

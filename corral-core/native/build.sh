@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds corral-exec, the executor that carries out a LaunchPlan, as a static binary.
-# musl-gcc gives a ~40 KB binary; gcc -static (glibc) works too but is ~800 KB.
+# musl-gcc gives a ~90 KB binary; gcc -static (glibc) works too but is ~740 KB, which every cold
+# `corral run` reads out of the jar, copies into a memfd and executes: ~6 ms more (session 11).
 # Usage: build.sh OUTPUT
 set -euo pipefail
 out=${1:?usage: build.sh OUTPUT}
@@ -26,3 +27,6 @@ fi
 mv "$out.tmp" "$out"
 rm -f "$out.log"
 echo "corral: built executor with $compiler: $(stat -c %s "$out") bytes"
+if [ "$compiler" != musl-gcc ]; then
+  echo "  (with musl-gcc it would be ~90 KB and a cold corral start ~6 ms faster: apt-get install musl-tools)"
+fi
