@@ -26,7 +26,8 @@ mkdir -p bench/results
 out=bench/results/jvm-floor-$(date +%Y%m%d-%H%M%S).txt
 
 java=$JAVA_HOME/bin/java
-# The flags ./corral gives every command, and the ones bench/spawn.sh gives java -version.
+# The flags ./corral gives every command (run's higher compile thresholds cannot matter to mains
+# this short), and native access for the FFM call (corral's jar grants it in its manifest).
 flags=(-XX:+UseSerialGC -XX:-UsePerfData -Xss512k -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED)
 "$JAVA_HOME/bin/javac" -d "$work/classes" bench/JvmFloor.java
 "$JAVA_HOME/bin/jar" --create --file "$work/floor.jar" -C "$work/classes" .
@@ -45,7 +46,8 @@ order=("java -version" "java -version, no flags" "${modes[@]}" "corral run -- tr
 for name in "${order[@]}"; do ${cmd[$name]} >/dev/null 2>&1 || { echo "jvm-floor.sh: failed: ${cmd[$name]}" >&2; exit 1; }; done
 for round in $(seq "$ROUNDS"); do
   for i in "${!order[@]}"; do
-    hyperfine -N -w 3 -r $((RUNS / ROUNDS)) --export-json "$work/$i-$round.json" "${cmd[${order[$i]}]}" >/dev/null 2>&1
+    hyperfine -N -w 3 -r $((RUNS / ROUNDS)) --export-json "$work/$i-$round.json" "${cmd[${order[$i]}]}" >/dev/null 2>&1 \
+      || { echo "jvm-floor.sh: hyperfine failed on: ${cmd[${order[$i]}]}" >&2; exit 1; }
   done
 done
 
