@@ -171,6 +171,29 @@ class LauncherIT {
     }
 
     /** nobody cannot write target/: no cache is trained or removed, and the command runs all the same. */
+    /**
+     * A caller that closed stdin or stderr: bash would read this script from the free slot and
+     * the JVM open its modules file there, and the jail would get that file as stdio (writable
+     * through /proc/self/fd). The launcher fills a closed slot with /dev/null first.
+     */
+    @Test
+    void aClosedStdioDescriptorReachesTheJailAsDevNull() throws Exception {
+        String show = "readlink /proc/self/fd/0 /proc/self/fd/2";
+        Result r = launch(List.of(), Map.of(), "run", "--", "sh", "-c", show);
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out().lines().toList()).as("with stdio open").hasSize(2).first().isEqualTo("/dev/null");
+        assertThat(r.out().lines().toList().get(1)).startsWith("/tmp/corral-launcher-err");
+        for (String closed : List.of("0<&-", "2>&-", "0<&- 2>&-")) {
+            Result c = shell("exec " + LAUNCHER + " run -- sh -c '" + show + "' " + closed);
+            assertThat(c.status()).as(closed + ": " + c.err()).isZero();
+            List<String> seen = c.out().lines().toList();
+            assertThat(seen).as(closed).hasSize(2);
+            assertThat(seen.get(0)).as(closed + ": stdin").isEqualTo("/dev/null");
+            if (closed.contains("2>&-")) assertThat(seen.get(1)).as(closed + ": stderr").isEqualTo("/dev/null");
+            else assertThat(seen.get(1)).as(closed + ": stderr").startsWith("/tmp/corral-launcher-err");
+        }
+    }
+
     @Test
     void aNormalUserRunsItWithoutWritingTheTree() throws Exception {
         assumeThat(new com.sun.security.auth.module.UnixSystem().getUid()).isZero();
@@ -183,6 +206,15 @@ class LauncherIT {
         List<String> cmd = new ArrayList<>(asUser);
         cmd.add(LAUNCHER.toString());
         cmd.addAll(List.of(args));
+        return start(cmd, env, String.join(" ", args));
+    }
+
+    /** A shell line (one that runs the launcher with some redirection of its own). */
+    private static Result shell(String line) throws Exception {
+        return start(List.of("sh", "-c", line), Map.of(), line);
+    }
+
+    private static Result start(List<String> cmd, Map<String, String> env, String what) throws Exception {
         Path out = Files.createTempFile("corral-launcher-out", ".txt");
         Path err = Files.createTempFile("corral-launcher-err", ".txt");
         try {
@@ -195,7 +227,7 @@ class LauncherIT {
             Process p = pb.start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
-                throw new AssertionError("corral " + String.join(" ", args) + " did not finish in 120 s");
+                throw new AssertionError("corral " + what + " did not finish in 120 s");
             }
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
         } finally {
