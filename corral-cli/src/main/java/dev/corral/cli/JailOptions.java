@@ -197,7 +197,9 @@ final class JailOptions {
         if (!command.get().isEmpty()) b.command(command.get());
         else if (!config.given()) problems.add(new Problem("COMMAND", "no program given: corral run [OPTIONS] -- COMMAND [ARGS...]"));
         if (!problems.isEmpty()) throw new SpecException(problems);
-        idmapWarnings(b.build());
+        dev.corral.spec.JailSpec built = b.build();
+        idmapWarnings(built);
+        mountCapabilityWarning(built);
         return b;
     }
 
@@ -257,6 +259,18 @@ final class JailOptions {
                 warnings.add(bind.origin() + why + " use --ro-bind-idmap unless " + bind.source() + " is the jail's alone");
             }
         }
+    }
+
+    /**
+     * The jail's mounts are made inside its own user namespace, so the kernel does not lock them:
+     * with CAP_SYS_ADMIN the program can unmount and remount them, undoing the read-only host /,
+     * the read-only binds and the /proc masks. Whose files that opens is the maps' business: as
+     * host root (uid 0 mapped to 0), /proc/sys and every host file the jail can see.
+     */
+    private void mountCapabilityWarning(dev.corral.spec.JailSpec spec) {
+        if (!spec.hardening().capabilities().contains(Capability.SYS_ADMIN) || !spec.unshares(dev.corral.spec.Namespace.MOUNT)) return;
+        warnings.add("CAP_SYS_ADMIN in the jail: its program can unmount and remount the jail's mounts, undoing the"
+                + " read-only host /, read-only binds and /proc masks (as host root: /proc/sys and every host file it sees)");
     }
 
     /**

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,6 +50,27 @@ class RunCliIT {
         assertThat(r.out()).isEqualTo("from host");
         assertThat(r.err()).contains("Read-only file system");
         assertThat(Files.readString(dir.resolve("out.txt"))).isEqualTo("written\n");
+    }
+
+    /**
+     * The jail's mounts are its user namespace's, not locked by the kernel: CAP_SYS_ADMIN can
+     * remount a read-only bind writable. Without it the remount is refused; with it corral warns.
+     */
+    @Test
+    void sysAdminCanUndoAReadOnlyBindAndCorralSaysSo(@TempDir Path dir) throws Exception {
+        String remount = "mount -o remount,rw,bind /ro && echo x > /ro/y";
+        Cli.Result refused = Cli.run("run", "--ro-bind", dir + ":/ro", "--", "sh", "-c", remount);
+        assertThat(refused.status()).isNotZero();
+        assertThat(refused.err()).doesNotContain("warning");
+        assertThat(dir.resolve("y")).doesNotExist();
+        for (String grant : List.of("SYS_ADMIN", "ALL")) {
+            Cli.Result granted = Cli.run("run", "--cap-add", grant, "--ro-bind", dir + ":/ro", "--", "sh", "-c", remount);
+            assertThat(granted.status()).as(granted.err()).isZero();
+            assertThat(granted.err()).startsWith("corral: warning: CAP_SYS_ADMIN in the jail: its program can unmount and remount")
+                    .contains("read-only binds and /proc masks");
+            assertThat(dir.resolve("y")).as("written through the remounted bind").exists();
+            Files.delete(dir.resolve("y"));
+        }
     }
 
     @Test
