@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -149,5 +150,23 @@ class ErrorsCliIT {
         Path broken = Files.writeString(dir.resolve("broken.json"), "{\"executable\": \n");
         Cli.Result r = Cli.run("run", "--config", broken.toString());
         assertUsageError(r, broken + ":");
+    }
+
+    /** JSON can carry what argv cannot: a NUL in a path, bytes that are not UTF-8, no end at all. */
+    @Test
+    void configPathsWithNulBytesAndFilesThatAreNotJson(@TempDir Path dir) throws Exception {
+        String app = "{\"type\": \"external\", \"executable\": \"/bin/true\", ";
+        Map<String, String> cases = Map.of(
+                "\"isolation\": {\"rootfs\": \"/tmp/a\\u0000b\"}}", "corral: /isolation/rootfs: path holds a NUL byte: /tmp/a?b",
+                "\"isolation\": {\"mounts\": [{\"type\": \"bind\", \"source\": \"/tmp\\u0000x\", \"target\": \"/x\"}]}}",
+                "corral: /isolation/mounts/0: path holds a NUL byte: /tmp?x",
+                "\"working_directory\": \"/tm\\u0000p\"}", "corral: /working_directory: path holds a NUL byte: /tm?p");
+        for (var c : cases.entrySet()) {
+            Path config = Files.writeString(dir.resolve("nul.json"), app + c.getKey());
+            assertUsageError(Cli.run("run", "--config", config.toString()), c.getValue());
+        }
+        assertUsageError(Cli.run("run", "--config", "/dev/zero"), "corral: /dev/zero: larger than 16 MiB: not an application's JSON");
+        Path latin1 = Files.write(dir.resolve("latin1.json"), (app + "\"arguments\": [\"caf\u00e9\"]}").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertUsageError(Cli.run("run", "--config", latin1.toString()), "corral: " + latin1 + ": not UTF-8 text (JSON is UTF-8)");
     }
 }

@@ -41,14 +41,24 @@ public final class AppConfig {
 
     private AppConfig() {}
 
+    /** More than any application's JSON; a file past it (say /dev/zero) is not read to the end. */
+    static final int MAX_BYTES = 16 << 20;
+
     public static JailBuilder load(Path file) throws SpecException {
-        String text;
-        try {
-            text = Files.readString(file);
+        byte[] bytes;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_BYTES + 1);
         } catch (NoSuchFileException e) {
             throw new SpecException(file.toString(), "no such file");
         } catch (IOException e) {
             throw new SpecException(file.toString(), "cannot read: " + e.getMessage());
+        }
+        if (bytes.length > MAX_BYTES) throw new SpecException(file.toString(), "larger than " + (MAX_BYTES >> 20) + " MiB: not an application's JSON");
+        String text;
+        try {
+            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new SpecException(file.toString(), "not UTF-8 text (JSON is UTF-8)");
         }
         return parse(text, file.toString());
     }

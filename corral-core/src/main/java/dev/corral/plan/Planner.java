@@ -83,6 +83,7 @@ public final class Planner {
         }
 
         LaunchPlan plan() throws SpecException {
+            if (!checkNoNulBytes()) throw new SpecException(problems);
             checkCommand();
             checkNamespaces();
             List<LaunchPlan.Join> joins = checkJoins();
@@ -172,6 +173,30 @@ public final class Planner {
                 if (spec.unshares(ns) && ns != Namespace.CGROUP) flags |= ns.cloneFlag();
             }
             return flags;
+        }
+
+        /**
+         * A path with a NUL byte cannot name a file (the kernel reads up to the NUL), so every
+         * path is checked before any is looked up on the host; only JSON can carry one.
+         */
+        private boolean checkNoNulBytes() {
+            int before = problems.size();
+            nulCheck(spec.rootfs(), at("rootfs"));
+            if (spec.overlay() != null) {
+                nulCheck(spec.overlay().upper(), at("rootfsUpper"));
+                nulCheck(spec.overlay().work(), at("rootfsWork"));
+            }
+            nulCheck(spec.workingDirectory(), at("workingDirectory"));
+            for (MountSpec m : spec.mounts()) {
+                nulCheck(m.target(), m.origin());
+                if (m instanceof MountSpec.Bind b) nulCheck(b.source(), b.origin());
+                if (m instanceof MountSpec.Symlink l) nulCheck(l.linkTarget(), l.origin());
+            }
+            return problems.size() == before;
+        }
+
+        private void nulCheck(String path, String where) {
+            if (path != null && path.indexOf('\0') >= 0) problem(where, "path holds a NUL byte: " + path.replace('\0', '?'));
         }
 
         private void checkCommand() {
