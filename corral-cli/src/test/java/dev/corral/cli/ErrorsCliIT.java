@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -106,6 +107,11 @@ class ErrorsCliIT {
                 "corral: --uid-map 5:200000:10: inside ids overlap --uid-map 0:100000:10");
         assertUsageError(Cli.run("run", "--uid-map", "0:100000:0", "--", "true"), "range size must be at least 1");
         assertUsageError(Cli.run("run", "--uid-map", "0:4294967290:100", "--", "true"), "range runs past the largest id");
+        // 340 ranges (the kernel's most) of 10-digit ids: over the page the kernel takes a map in
+        java.util.List<String> many = new java.util.ArrayList<>(List.of("run"));
+        for (int i = 0; i < 340; i++) many.addAll(List.of("--uid-map", i + ":" + (1_000_000_000 + i) + ":1"));
+        many.addAll(List.of("--", "true"));
+        assertUsageError(Cli.run(many.toArray(String[]::new)), "corral: --uid-map: the ranges take 5670 bytes as a map; the kernel takes under 4096");
     }
 
     @Test

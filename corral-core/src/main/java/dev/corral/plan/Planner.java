@@ -34,6 +34,8 @@ import java.util.Set;
 public final class Planner {
     /** Kernel limit on lines in uid_map/gid_map (since Linux 4.15). */
     static final int MAX_MAP_LINES = 340;
+    /** Kernel limit on one write to uid_map/gid_map: less than a page (x86-64 and arm64 with 4 KiB pages). */
+    static final int MAX_MAP_BYTES = 4096;
     static final int MAX_HOSTNAME_BYTES = 64;
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     /** Host devices bound into a minimal /dev (a user namespace cannot mknod). */
@@ -368,6 +370,11 @@ public final class Planner {
 
         private void checkMap(List<IdMapping> map, String where) {
             if (map.size() > MAX_MAP_LINES) problem(where, "more than " + MAX_MAP_LINES + " ranges (the kernel's limit)");
+            else {
+                // The kernel takes a map in one write of less than a page (EINVAL at setup otherwise).
+                int bytes = map.stream().mapToInt(m -> m.mapLine().length() + 1).sum();
+                if (bytes >= MAX_MAP_BYTES) problem(where, "the ranges take " + bytes + " bytes as a map; the kernel takes under " + MAX_MAP_BYTES);
+            }
             for (int i = 0; i < map.size(); i++) {
                 IdMapping m = map.get(i);
                 if (m.count() < 1) problem(m.origin(), "range size must be at least 1, not " + m.count());
