@@ -51,6 +51,26 @@ class UnprivilegedCliIT {
                 .containsExactly("1000", "1000", "0 300000 65536", "0 300000 65536");
     }
 
+    /**
+     * Subordinate uids with the caller's own gid alone: newgidmap denies setgroups for such a gid
+     * map, so the plan must not call it (it did: "drop supplementary groups: setgroups: Operation
+     * not permitted", exit 125). With a subordinate gid range setgroups stays allowed.
+     */
+    @Test
+    void subordinateUidsWithTheCallersOwnGid() throws Exception {
+        assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
+        assumeThat(Files.readString(Path.of("/etc/subgid"))).contains("nobody:300000:65536");
+        String show = "cat /proc/self/setgroups; id -u; cat /proc/self/uid_map /proc/self/gid_map";
+        Cli.Result own = Cli.runAs(Cli.NOBODY, "run", "--uid-map", "0:65534:1", "--uid-map", "1:300000:65536", "--", "sh", "-c", show);
+        assertThat(own.status()).as(own.err()).isZero();
+        assertThat(own.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
+                .containsExactly("deny", "0", "0 65534 1", "1 300000 65536", "0 65534 1");
+        Cli.Result sub = Cli.runAs(Cli.NOBODY, "run", "--gid-map", "0:300000:1", "--", "sh", "-c", show);
+        assertThat(sub.status()).as(sub.err()).isZero();
+        assertThat(sub.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
+                .containsExactly("allow", "0", "0 65534 1", "0 300000 1");
+    }
+
     @Test
     void nobodyJoinsItsOwnJailThroughItsUserNamespace() throws Exception {
         Process jail = new ProcessBuilder(Cli.command(Cli.NOBODY, "run", "--hostname", "first", "--", "sleep", "1000"))

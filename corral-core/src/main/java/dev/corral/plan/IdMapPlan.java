@@ -9,8 +9,9 @@ import java.util.List;
  *
  * @param uid            uid_map lines
  * @param gid            gid_map lines
- * @param denySetgroups  write "deny" to /proc/PID/setgroups first (required of an unprivileged
- *                       writer of gid_map)
+ * @param denySetgroups  setgroups is denied in the jail: "deny" is written to /proc/PID/setgroups
+ *                       first (required of an unprivileged writer of gid_map), by the monitor, or
+ *                       by newgidmap itself for a gid map with no subordinate range
  * @param useHelpers     go through newuidmap/newgidmap (subordinate ids of a normal user)
  */
 public record IdMapPlan(List<IdMapping> uid, List<IdMapping> gid, boolean denySetgroups, boolean useHelpers) {

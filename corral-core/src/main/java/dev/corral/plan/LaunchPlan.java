@@ -71,7 +71,10 @@ public record LaunchPlan(long cloneFlags, List<String> namespaceNames, IdMapPlan
     private void describeMaps(List<String> out) {
         if (idMaps == null) return;
         String how = idMaps.useHelpers() ? " (through newuidmap/newgidmap)" : "";
-        if (idMaps.denySetgroups()) out.add("write \"deny\" to its /proc/PID/setgroups");
+        if (idMaps.denySetgroups()) {
+            out.add(idMaps.useHelpers() ? "newgidmap writes \"deny\" to its /proc/PID/setgroups (the gid map holds no subordinate range)"
+                    : "write \"deny\" to its /proc/PID/setgroups");
+        }
         out.add("write its gid_map" + how + ": " + lines(idMaps.gid()));
         out.add("write its uid_map" + how + ": " + lines(idMaps.uid()));
     }

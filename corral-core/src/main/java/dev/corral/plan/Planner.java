@@ -361,7 +361,9 @@ public final class Planner {
             if (!host.idMapHelpers()) {
                 problem(at("uidMap"), "mapping subordinate ids needs newuidmap and newgidmap (Debian: apt-get install uidmap)");
             }
-            return new IdMapPlan(uid, gid, false, true);
+            // newgidmap denies setgroups itself when the gid map holds the caller's own gid alone,
+            // no subordinate range (shadow's fix for CVE-2018-7169): the jail cannot setgroups then.
+            return new IdMapPlan(uid, gid, gidSelf, true);
         }
 
         private static boolean onlySelf(List<IdMapping> map, long id) {
