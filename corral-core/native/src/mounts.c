@@ -371,6 +371,17 @@ static void idmap_tree(const struct step *s, int idx)
 	slots[slot] = at;
 }
 
+/* Whether name in dir is a symlink to target. */
+static int same_link(int dir, const char *name, const char *target)
+{
+	char have[PATH_MAX];
+	ssize_t n = readlinkat(dir, name, have, sizeof have - 1);
+	if (n < 0)
+		return 0;
+	have[n] = '\0';
+	return strcmp(have, target) == 0;
+}
+
 int mounts_step(const struct step *s, int idx)
 {
 	slots_init();
@@ -467,8 +478,13 @@ int mounts_step(const struct step *s, int idx)
 		memcpy(parent, path, plen);
 		parent[plen] = '\0';
 		int dfd = open_target(plen ? parent : "/", 'd', idx);
-		if (symlinkat(s->argv[0], dfd, slash + 1) < 0 && errno != EEXIST)
-			fail_step(idx, errno, "symlink %s", path);
+		if (symlinkat(s->argv[0], dfd, slash + 1) < 0) {
+			/* Already there from an earlier run on the same rootfs: fine if it is this very
+			 * link; anything else at that path is not what was asked for. */
+			int err = errno;
+			if (err != EEXIST || !same_link(dfd, slash + 1, s->argv[0]))
+				fail_step(idx, err, "symlink %s -> %s", path, s->argv[0]);
+		}
 		close(dfd);
 		return 0;
 	}

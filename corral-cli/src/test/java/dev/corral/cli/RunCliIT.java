@@ -73,6 +73,27 @@ class RunCliIT {
         }
     }
 
+    /**
+     * A --symlink lands in the rootfs and stays there, so the next run finds it: the same link is
+     * fine, anything else at its path is an error (it was ignored: --symlink /bogus:/etc ran).
+     */
+    @Test
+    void aSymlinkWhereSomethingElseIsFails(@TempDir Path dir) throws Exception {
+        Path root = dev.corral.testing.BusyboxRootfs.create(dir.resolve("root"));
+        Cli.Result over = Cli.run("run", "--rootfs", root.toString(), "--symlink", "/bogus:/etc", "--", "/bin/sh", "-c", "echo ran");
+        assertThat(over.status()).isEqualTo(125);
+        assertThat(over.err()).isEqualTo("corral: symlink /etc -> /bogus: File exists\n");
+        assertThat(over.out()).isEmpty();
+        for (int run = 0; run < 2; run++) {
+            Cli.Result same = Cli.run("run", "--rootfs", root.toString(), "--symlink", "x:/s", "--", "/bin/sh", "-c", "readlink /s");
+            assertThat(same.status()).as(same.err()).isZero();
+            assertThat(same.out()).isEqualTo("x\n");
+        }
+        Cli.Result other = Cli.run("run", "--rootfs", root.toString(), "--symlink", "y:/s", "--", "/bin/sh", "-c", "echo ran");
+        assertThat(other.err()).isEqualTo("corral: symlink /s -> y: File exists\n");
+        assertThat(Files.readSymbolicLink(root.resolve("s"))).isEqualTo(Path.of("x"));
+    }
+
     @Test
     void mountFlagsRepeatAndMountInTheirOrderAcrossFlags(@TempDir Path dir) throws Exception {
         Path a = Files.createDirectory(dir.resolve("a")), b = Files.createDirectory(dir.resolve("b"));
