@@ -5,6 +5,7 @@
  */
 #include "exec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SYS_clone3
@@ -38,6 +40,52 @@ struct clone_args_ {
 	uint64_t set_tid, set_tid_size, cgroup; /* since Linux 5.7 (CLONE_ARGS_SIZE_VER2) */
 };
 #define CLONE_ARGS_SIZE_VER0 64
+
+/*
+ * Kills what is left of a jail without a pid namespace of its own, as its init would: every
+ * child of ours once the program has ended is one of its processes (we are their subreaper), and
+ * each one's children come to us in turn as it dies, so round after round until none is left.
+ */
+static void kill_adopted(void)
+{
+	pid_t self = getpid();
+	for (int round = 0; round < 10000; round++) {
+		int found = 0;
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		while (d && (e = readdir(d)) != NULL) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			char path[sizeof e->d_name + 8], buf[512];
+			snprintf(path, sizeof path, "%s/stat", e->d_name);
+			int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			ssize_t n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = '\0';
+			/* "pid (comm) state ppid ...": comm may hold anything, so parse after its last ')'. */
+			char *f = strrchr(buf, ')');
+			if (!f || strlen(f) < 5)
+				continue;
+			long ppid = strtol(f + 4, NULL, 10); /* ") S 123 ..." */
+			if (ppid == self) {
+				kill((pid_t)atoi(e->d_name), SIGKILL);
+				found++;
+			}
+		}
+		if (d)
+			closedir(d);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!found)
+			return;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
 
 static int is_pipe(int fd)
 {
@@ -437,8 +485,12 @@ int main(int argc, char **argv)
 	int maps = id_maps_step(&plan, &why);
 	if (maps < -1)
 		monitor_fail(EINVAL, why);
-	/* Orphans of a jail that shares our pid namespace come back to us to be reaped. */
-	if (cgroups > 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+	/*
+	 * Orphans of a jail that shares our pid namespace come back to us: to be reaped, and, with
+	 * no init whose end ends them all, to be killed when the program ends (kill_adopted).
+	 */
+	int own_pid_ns = (plan.clone_flags & CLONE_NEWPID) != 0;
+	if ((cgroups > 0 || !own_pid_ns) && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		monitor_fail(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -693,6 +745,8 @@ int main(int argc, char **argv)
 					int code = status_code(status);
 					if (exit_told)
 						_exit(code);
+					if (!own_pid_ns)
+						kill_adopted();
 					if (cgroups > 0)
 						cgroup_kill_all();
 					event("EXIT %d", code);

@@ -160,6 +160,35 @@ class RunCliIT {
         assertThat(sleepers(tag)).as("jailed processes left after corral was SIGKILLed").isEmpty();
     }
 
+    /**
+     * Without a pid namespace of its own there is no init whose end ends the jail: the monitor,
+     * their subreaper, kills what the program left behind (a background child, a daemon in a
+     * session of its own), without a cgroup too, as root and as nobody, when the program ends and
+     * when corral is killed.
+     */
+    @Test
+    void aJailSharingThePidNamespaceLeavesNothingBehind() throws Exception {
+        String tag = "4" + ProcessHandle.current().pid() + ".25";
+        String leave = "sleep " + tag + " & setsid sh -c 'sleep " + tag + " &'; echo up";
+        for (java.util.List<String> as : java.util.List.of(java.util.List.<String>of(), Cli.NOBODY)) {
+            Cli.Result r = Cli.runAs(as, "run", "--share-pid", "--no-cgroup", "--", "sh", "-c", leave);
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.out()).isEqualTo("up\n");
+            assertThat(sleepers(tag)).as("left by a program that ended, as " + (as.isEmpty() ? "root" : "nobody")).isEmpty();
+        }
+        Process p = new ProcessBuilder(Cli.command(java.util.List.of(), "run", "--share-pid", "--no-cgroup", "--",
+                "sh", "-c", leave + "; exec sleep " + tag)).redirectErrorStream(true).start();
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+        assertThat(out.readLine()).isEqualTo("up");
+        for (int i = 0; i < 500 && sleepers(tag).size() < 3; i++) Thread.sleep(10);
+        assertThat(sleepers(tag)).hasSize(3);
+        p.toHandle().destroyForcibly();
+        p.waitFor();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!sleepers(tag).isEmpty() && System.nanoTime() < deadline) Thread.sleep(50);
+        assertThat(sleepers(tag)).as("left after corral was SIGKILLed").isEmpty();
+    }
+
     private static java.util.List<ProcessHandle> sleepers(String tag) {
         return ProcessHandle.allProcesses()
                 .filter(h -> h.info().arguments().map(a -> a.length > 0 && a[a.length - 1].equals(tag)).orElse(false))
