@@ -415,12 +415,13 @@ int mounts_step(const struct step *s, int idx)
 			fail_step(idx, errno, "open stage %s", s->argv[1]);
 		attach(slots[slot], stage, idx, "root");
 		close(stage);
-		close(slots[slot]);
+		/*
+		 * The tree's own descriptor now names the root of the attached mount: every later
+		 * step works beneath it. Looking the stage path up again would find whatever a
+		 * rename has put there since (outside the rootfs), and make mount points in it.
+		 */
+		root_fd = slots[slot];
 		slots[slot] = -1;
-		/* Re-open the stage path: it now shows the attached tree. */
-		root_fd = open(s->argv[1], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (root_fd < 0)
-			fail_step(idx, errno, "open new root");
 		return 0;
 	}
 	case OP_MOUNT_FS:
