@@ -155,10 +155,15 @@ static int open_target(const char *path, char kind, int idx)
 		if (*p == '\0') { /* repeated slash */
 			if (last)
 				break;
+			*slash = '/';
 			p = slash + 1;
 			continue;
 		}
-		int next = open_beneath(dir, p, O_PATH);
+		/*
+		 * The path so far, from the root: a relative symlink met on the way (usr/up -> ../etc)
+		 * is judged against the root, not against the directory it sits in.
+		 */
+		int next = open_beneath(root_fd, buf, O_PATH);
 		if (next < 0 && errno == EXDEV)
 			fail_step(idx, EXDEV, "%s leads outside the root (symlink)", path);
 		if (next < 0 && errno == ENOENT) {
@@ -170,7 +175,7 @@ static int open_target(const char *path, char kind, int idx)
 			} else if (mkdirat(dir, p, 0755) < 0 && errno != EEXIST) {
 				fail_step(idx, errno, "mkdir %s", path);
 			}
-			next = open_beneath(dir, p, O_PATH);
+			next = open_beneath(root_fd, buf, O_PATH);
 		}
 		if (next < 0)
 			fail_step(idx, errno, "open %s", path);

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Real mounts: what the jail sees, and that the host sees nothing of them. */
 class JailFilesystemTest {
@@ -86,5 +87,27 @@ class JailFilesystemTest {
         Run r = Run.of(new JailBuilder().dir("/made/here").symlink("/made/here", "/shortcut")
                 .command("sh", "-c", "readlink /shortcut; test -d /shortcut && echo dir"));
         assertThat(r.out()).as(r.err()).isEqualTo("/made/here\ndir\n");
+    }
+
+    /**
+     * A relative symlink in a rootfs that climbs but stays inside it (usr/up -> ../etc) is judged
+     * against the root, also where the rest of the target is still to be made: it was refused
+     * as "leads outside the root" when the last component was missing. One that climbs out is.
+     */
+    @Test
+    void aRelativeSymlinkThatStaysInsideTheRootLeadsToTheTarget(@TempDir Path dir) throws Exception {
+        Path rootfs = BusyboxRootfs.create(dir.resolve("root"));
+        Files.createDirectories(rootfs.resolve("usr"));
+        Files.createSymbolicLink(rootfs.resolve("usr/up"), Path.of("../etc"));
+        Files.createSymbolicLink(rootfs.resolve("usr/out"), Path.of("../../.."));
+        Run r = Run.of(new JailBuilder().rootfs(rootfs.toString()).tmpfs("/usr/up/made/here")
+                .command("/bin/sh", "-c", "grep -c ' /etc/made/here ' /proc/self/mountinfo"));
+        assertThat(r.out()).as(r.err()).isEqualTo("1\n");
+        assertThat(rootfs.resolve("etc/made/here")).isDirectory();
+        assertThatThrownBy(() -> Run.of(new JailBuilder().rootfs(rootfs.toString()).tmpfs("/usr/out/made")
+                .command("/bin/true")))
+                .isInstanceOf(JailSetupException.class)
+                .hasMessageContaining("/usr/out/made leads outside the root (symlink)");
+        assertThat(dir.resolve("made")).doesNotExist();
     }
 }
