@@ -105,6 +105,29 @@ final class MonitoredJail extends JailedProcess {
 
     /** Sends the plan, runs the id map helpers if the plan needs them (then says "go"), and waits for exec. */
     void begin(byte[] encodedPlan) throws JailSetupException, IOException {
+        boolean started = false;
+        try {
+            started = sendPlanAndAwaitExec(encodedPlan);
+        } finally {
+            // A start that failed hands no process out: nobody else would close these (each a
+            // descriptor until the garbage collector finds it; a daemon restarting an app that
+            // cannot exec lost four a try).
+            if (!started) closeQuietly(control, stdin, stdout, stderr);
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable... streams) {
+        for (java.io.Closeable c : streams) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // closing is all that is left to do
+            }
+        }
+    }
+
+    /** {@link #begin}'s work: true once the program runs (its streams are the caller's then). */
+    private boolean sendPlanAndAwaitExec(byte[] encodedPlan) throws JailSetupException, IOException {
         try {
             control.write(encodedPlan);
             control.flush();
@@ -134,7 +157,7 @@ final class MonitoredJail extends JailedProcess {
                     throw failure;
                 } else if (line.equals("OK")) {
                     follow();
-                    return;
+                    return true;
                 } else if (line.startsWith("EXIT ")) {
                     exitReported();
                     break;
