@@ -194,6 +194,31 @@ class LauncherIT {
         }
     }
 
+    /**
+     * SIGQUIT is the JVM's (it cannot be forwarded): its thread dump goes to stderr, not into the
+     * jailed program's stdout, which the caller may be piping somewhere.
+     */
+    @Test
+    void aThreadDumpLeavesTheProgramsStdoutAlone() throws Exception {
+        Path out = Files.createTempFile("corral-launcher-out", ".txt");
+        Path err = Files.createTempFile("corral-launcher-err", ".txt");
+        try {
+            Process p = new ProcessBuilder(LAUNCHER.toString(), "run", "--", "sh", "-c", "echo ready; sleep 2; echo done")
+                    .directory(new File("/")).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            for (int i = 0; i < 500 && !Files.readString(out).contains("ready"); i++) Thread.sleep(10);
+            // The launcher has exec'd the JVM by now: the same process.
+            assertThat(new ProcessBuilder("kill", "-QUIT", Long.toString(p.pid())).start().waitFor()).isZero();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isZero();
+            assertThat(Files.readString(out)).isEqualTo("ready\ndone\n");
+            assertThat(Files.readString(err)).contains("Full thread dump");
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
     @Test
     void aNormalUserRunsItWithoutWritingTheTree() throws Exception {
         assumeThat(new com.sun.security.auth.module.UnixSystem().getUid()).isZero();
