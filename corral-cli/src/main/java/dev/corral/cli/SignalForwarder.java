@@ -12,7 +12,13 @@ import java.util.List;
  * program runs, instead of killing corral (and with it the jail) with the JVM's default action.
  */
 final class SignalForwarder {
-    private static final String[] FORWARDED = {"TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "WINCH", "CONT"};
+    /**
+     * What a program may be sent and expect. QUIT the JVM keeps (its thread dump, even with
+     * -Xrs); TRAP, ABRT, SEGV, BUS, FPE and ILL are its own business; the job-control
+     * signals stop corral as a shell would expect; the real-time signals have no names here.
+     */
+    private static final String[] FORWARDED = {"TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "WINCH", "CONT",
+            "ALRM", "VTALRM", "PROF", "XCPU", "XFSZ", "IO", "PWR", "SYS"};
 
     private JailedProcess target;
     private final List<Integer> pending = new ArrayList<>();

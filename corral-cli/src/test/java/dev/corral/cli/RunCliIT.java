@@ -144,6 +144,22 @@ class RunCliIT {
         assertThat(p.exitValue()).isEqualTo(42);
     }
 
+    /** Signals whose default would end corral (and the jail) instead reach the program. */
+    @Test
+    void lessCommonSignalsReachTheProgramToo() throws Exception {
+        for (String sig : java.util.List.of("ALRM", "XCPU", "PWR")) {
+            Process p = new ProcessBuilder(Cli.command(java.util.List.of(), "run", "--",
+                    "sh", "-c", "trap 'echo got-" + sig + "; exit 9' " + sig + "; echo ready; while :; do sleep 0.1; done"))
+                    .redirectErrorStream(true).start();
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            assertThat(out.readLine()).isEqualTo("ready");
+            assertThat(new ProcessBuilder("kill", "-" + sig, Long.toString(p.pid())).start().waitFor()).isZero();
+            assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(out.readLine()).isEqualTo("got-" + sig);
+            assertThat(p.exitValue()).as(sig).isEqualTo(9);
+        }
+    }
+
     @Test
     void theJailDiesWhenCorralIsKilled() throws Exception {
         String tag = "3" + ProcessHandle.current().pid() + ".25"; // a sleep time nobody else uses
