@@ -69,6 +69,13 @@ public final class Main {
             return ExitCodes.USAGE;
         });
         cli.setExecutionExceptionHandler((e, c, parsed) -> {
+            if (e instanceof java.nio.file.InvalidPathException p) {
+                // The JVM names files in the locale's character set: under LANG=C (cron, a bare
+                // container) it is ASCII, and a path with any other character cannot be named.
+                System.err.println("corral: " + p.getInput() + ": the path cannot be named in this locale's character set ("
+                        + System.getProperty("sun.jnu.encoding") + "); run corral under a UTF-8 locale (e.g. LANG=C.UTF-8)");
+                return ExitCodes.USAGE;
+            }
             System.err.println("corral: internal error: " + e);
             e.printStackTrace();
             return ExitCodes.SETUP_FAILED;

@@ -175,4 +175,23 @@ class ErrorsCliIT {
         Path latin1 = Files.write(dir.resolve("latin1.json"), (app + "\"arguments\": [\"caf\u00e9\"]}").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         assertUsageError(Cli.run("run", "--config", latin1.toString()), "corral: " + latin1 + ": not UTF-8 text (JSON is UTF-8)");
     }
+
+    /**
+     * Under LANG=C (cron, a bare container) the JVM names files in ASCII: a path with any other
+     * character is one clear usage error, not an InvalidPathException stack trace.
+     */
+    @Test
+    void aPathTheLocaleCannotNameIsAUsageError(@TempDir Path dir) throws Exception {
+        Path cafe = Files.createDirectory(dir.resolve("caf\u00e9"));
+        ProcessBuilder pb = new ProcessBuilder(Cli.command(List.of(), "run", "--ro-bind", cafe + ":/x", "--", "true"))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().remove("LANG");
+        pb.environment().remove("LC_CTYPE");
+        pb.environment().put("LC_ALL", "C");
+        Process p = pb.start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(err).isEqualTo(2);
+        assertThat(err).contains("the path cannot be named in this locale's character set")
+                .contains("run corral under a UTF-8 locale (e.g. LANG=C.UTF-8)").doesNotContain("\tat ");
+    }
 }
