@@ -439,6 +439,8 @@ final class JailOptions {
             return java.util.Optional.empty();
         }
         try {
+            // Digits only: parseLong would take "+1", and digits of other scripts ("\uff11").
+            for (String n : f) if (n.isEmpty() || !n.chars().allMatch(ch -> ch >= '0' && ch <= '9')) throw new NumberFormatException(n);
             return java.util.Optional.of(new IdMapping(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), where));
         } catch (NumberFormatException e) {
             problems.add(new Problem(where, "expected three whole numbers INSIDE:OUTSIDE:COUNT"));

@@ -107,6 +107,9 @@ class ErrorsCliIT {
                 "corral: --uid-map 5:200000:10: inside ids overlap --uid-map 0:100000:10");
         assertUsageError(Cli.run("run", "--uid-map", "0:100000:0", "--", "true"), "range size must be at least 1");
         assertUsageError(Cli.run("run", "--uid-map", "0:4294967290:100", "--", "true"), "range runs past the largest id");
+        assertUsageError(Cli.run("run", "--uid-map", "0:0:+1", "--", "true"), "corral: --uid-map 0:0:+1: expected three whole numbers");
+        assertUsageError(Cli.run("run", "--gid-map", "0:0:\uff11", "--", "true"), "expected three whole numbers");
+        assertUsageError(Cli.run("run", "--user", "", "--", "true"), "corral: --user: empty user name");
         // 340 ranges (the kernel's most) of 10-digit ids: over the page the kernel takes a map in
         java.util.List<String> many = new java.util.ArrayList<>(List.of("run"));
         for (int i = 0; i < 340; i++) many.addAll(List.of("--uid-map", i + ":" + (1_000_000_000 + i) + ":1"));

@@ -416,7 +416,9 @@ public final class Planner {
             Long gid = spec.gid();
             List<Long> groups = new ArrayList<>();
             String passwdRoot = root == null ? "" : root;
-            if (spec.user() != null) {
+            // An empty name would match a malformed passwd line, and every group whose member list is empty.
+            if (spec.user() != null && spec.user().isEmpty()) problem(at("user"), "empty user name");
+            else if (spec.user() != null) {
                 Optional<Passwd.Entry> e = passwd(passwdRoot).flatMap(p -> p.user(spec.user()));
                 if (e.isEmpty()) {
                     problem(at("user"), "no user \"" + spec.user() + "\" in " + passwdRoot + "/etc/passwd");
@@ -426,7 +428,8 @@ public final class Planner {
                     groups.addAll(group(passwdRoot).map(g -> g.groupsOf(spec.user())).orElse(List.of()));
                 }
             }
-            if (spec.group() != null) {
+            if (spec.group() != null && spec.group().isEmpty()) problem(at("group"), "empty group name");
+            else if (spec.group() != null) {
                 Optional<Long> g = group(passwdRoot).flatMap(p -> p.gid(spec.group()));
                 if (g.isEmpty()) problem(at("group"), "no group \"" + spec.group() + "\" in " + passwdRoot + "/etc/group");
                 else if (gid == null) gid = g.get();
