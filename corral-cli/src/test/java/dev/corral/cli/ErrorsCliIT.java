@@ -197,4 +197,16 @@ class ErrorsCliIT {
         assertThat(err).contains("the path cannot be named in this locale's character set")
                 .contains("run corral under a UTF-8 locale (e.g. LANG=C.UTF-8)").doesNotContain("\tat ");
     }
+
+    /** An exec refused for its size (E2BIG) names the command in part, not its 4 MB whole. */
+    @Test
+    void aHugeCommandLineIsShortenedInItsError(@TempDir Path dir) throws Exception {
+        String arg = "\"" + "x".repeat(100_000) + "\"";
+        String args = String.join(", ", java.util.Collections.nCopies(40, arg));
+        Path config = Files.writeString(dir.resolve("big.json"), "{\"type\": \"external\", \"executable\": \"/bin/echo\", \"arguments\": [" + args + "]}");
+        Cli.Result r = Cli.run("run", "--config", config.toString());
+        assertThat(r.status()).isEqualTo(126);
+        assertThat(r.err()).startsWith("corral: exec /bin/echo xxx").endsWith("... (4000049 characters): Argument list too long\n");
+        assertThat(r.err().length()).isLessThan(400);
+    }
 }

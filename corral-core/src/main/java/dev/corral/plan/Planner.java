@@ -37,6 +37,8 @@ public final class Planner {
     /** Kernel limit on one write to uid_map/gid_map: less than a page (x86-64 and arm64 with 4 KiB pages). */
     static final int MAX_MAP_BYTES = 4096;
     static final int MAX_HOSTNAME_BYTES = 64;
+    /** How much of a command line the plan's words (and an exec's error) show. */
+    static final int MAX_WORDS = 300;
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     /** Host devices bound into a minimal /dev (a user namespace cannot mknod). */
     /** Top-level host entries the default jail does not show: it mounts its own (or none). */
@@ -1102,7 +1104,13 @@ public final class Planner {
             args.add(String.valueOf(spec.command().size()));
             args.addAll(spec.command());
             env.forEach((k, v) -> args.add(k + "=" + v));
-            steps.add(new Step(Op.EXEC, args, "exec " + String.join(" ", spec.command())));
+            steps.add(new Step(Op.EXEC, args, "exec " + shortened(String.join(" ", spec.command()))));
+        }
+
+        /** A command line as words for the plan and its errors: a huge one (E2BIG) in part. */
+        private static String shortened(String commandLine) {
+            if (commandLine.length() <= MAX_WORDS) return commandLine;
+            return commandLine.substring(0, MAX_WORDS) + "... (" + commandLine.length() + " characters)";
         }
     }
 }
