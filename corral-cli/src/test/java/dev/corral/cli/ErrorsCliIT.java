@@ -110,6 +110,8 @@ class ErrorsCliIT {
         assertUsageError(Cli.run("run", "--uid-map", "0:0:+1", "--", "true"), "corral: --uid-map 0:0:+1: expected three whole numbers");
         assertUsageError(Cli.run("run", "--gid-map", "0:0:\uff11", "--", "true"), "expected three whole numbers");
         assertUsageError(Cli.run("run", "--user", "", "--", "true"), "corral: --user: empty user name");
+        // No --uid asked for: the map is what leaves the program's uid 0 out
+        assertUsageError(Cli.run("run", "--uid-map", "1:0:1", "--", "true"), "corral: --uid-map: uid 0 is not mapped");
         // 340 ranges (the kernel's most) of 10-digit ids: over the page the kernel takes a map in
         java.util.List<String> many = new java.util.ArrayList<>(List.of("run"));
         for (int i = 0; i < 340; i++) many.addAll(List.of("--uid-map", i + ":" + (1_000_000_000 + i) + ":1"));

@@ -452,9 +452,10 @@ public final class Planner {
             } else {
                 if (uid == null) uid = 0L;
                 if (gid == null) gid = 0L;
-                checkMapped(uid, maps.uid(), at(spec.uid() != null ? "uid" : spec.user() != null ? "user" : "uid"), "uid");
+                // Neither asked for: the program runs as 0, and it is the map that leaves 0 out.
+                checkMapped(uid, maps.uid(), at(spec.uid() != null ? "uid" : spec.user() != null ? "user" : "uidMap"), "uid");
                 checkMapped(gid, maps.gid(), at(spec.gid() != null ? "gid" : spec.group() != null ? "group"
-                        : spec.user() != null ? "user" : "gid"), "gid");
+                        : spec.user() != null ? "user" : "gidMap"), "gid");
                 groups.removeIf(g -> maps.gid().stream().noneMatch(m -> m.coversInside(g)));
             }
             if (uid < 0 || uid > IdMapping.MAX_ID) problem(at("uid"), "out of range: " + uid);
