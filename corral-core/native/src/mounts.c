@@ -133,8 +133,16 @@ static int open_target(const char *path, char kind, int idx)
 		fail_step(idx, EINVAL, "no root attached before mounting %s", path);
 	const char *rel = relative(path, idx);
 	int fd = open_beneath(root_fd, rel, O_PATH);
-	if (fd >= 0)
+	if (fd >= 0) {
+		/* A directory goes on a directory, anything else on a file: say which is wrong here
+		 * (the kernel's own word for the mismatch is a bare EINVAL from move_mount). */
+		struct stat st;
+		if (fstat(fd, &st) == 0 && kind == 'd' && !S_ISDIR(st.st_mode))
+			fail_step(idx, ENOTDIR, "%s is not a directory, and this mount needs one", path);
+		if (fstat(fd, &st) == 0 && kind == 'f' && S_ISDIR(st.st_mode))
+			fail_step(idx, EISDIR, "%s is a directory, and this mount needs a file", path);
 		return fd;
+	}
 	if (errno == EXDEV)
 		fail_step(idx, EXDEV, "%s leads outside the root (symlink)", path);
 	if (errno != ENOENT)

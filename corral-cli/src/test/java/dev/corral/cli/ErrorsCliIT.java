@@ -133,6 +133,14 @@ class ErrorsCliIT {
         assertUsageError(Cli.run("run", "--bind", "/no/such/source:/data", "--", "true"), "source does not exist: /no/such/source");
         assertUsageError(Cli.run("run", "--tmpfs", "/data/../etc", "--", "true"), "has a '..' component");
         assertUsageError(Cli.run("run", "--tmpfs", "relative", "--", "true"), "target must be an absolute path");
+        // A directory on a file, a file on a directory: found inside the jail, said in words
+        Cli.Result onFile = Cli.run("run", "--tmpfs", "/etc/passwd", "--", "true");
+        assertThat(onFile.status()).isEqualTo(125);
+        assertThat(onFile.err()).isEqualTo("corral: mount tmpfs on /etc/passwd: /etc/passwd is not a directory,"
+                + " and this mount needs one: Not a directory\n");
+        Cli.Result onDir = Cli.run("run", "--ro-bind", "/etc/passwd:/etc", "--", "true");
+        assertThat(onDir.status()).isEqualTo(125);
+        assertThat(onDir.err()).contains("/etc is a directory, and this mount needs a file: Is a directory");
     }
 
     @Test
