@@ -30,6 +30,22 @@ class LimitsCliIT {
                 .containsPattern("corral: oom kills +1");
     }
 
+    /** A limit below what the jail's own set-up needs: killed before the program, and said so. */
+    @Test
+    void aMemoryLimitTooSmallForTheSetUpIsNamed() throws Exception {
+        assumeThat(ROOT).isTrue();
+        // Whether the kernel kills the set-up or the program just after its exec is a race: either
+        // way the message says it is the memory limit.
+        Cli.Result r = Cli.run("run", "--memory", "1", "--", "true");
+        if (r.status() == 125) {
+            assertThat(r.err()).isEqualTo("corral: the executor ended before the program started (status 137); killed, most likely by"
+                    + " the kernel for the jail's memory limit, which its own set-up already exceeds (--memory / limits.memory too small)\n");
+        } else {
+            assertThat(r.status()).as(r.err()).isEqualTo(137);
+            assertThat(r.err()).startsWith("corral: the jail hit its memory limit: the kernel killed");
+        }
+    }
+
     @Test
     void dryRunShowsTheCgroupAndWhatIsWritten() throws Exception {
         assumeThat(ROOT).isTrue();

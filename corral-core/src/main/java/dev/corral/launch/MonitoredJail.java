@@ -116,6 +116,11 @@ final class MonitoredJail extends JailedProcess {
         }
     }
 
+    private boolean hasMemoryLimit() {
+        return plan.cgroup() != null && plan.cgroup().dirs().stream().flatMap(d -> d.settings().stream())
+                .anyMatch(s -> s.file().equals("memory.limit_in_bytes") || s.file().equals("memory.max"));
+    }
+
     private static void closeQuietly(java.io.Closeable... streams) {
         for (java.io.Closeable c : streams) {
             try {
@@ -165,7 +170,9 @@ final class MonitoredJail extends JailedProcess {
             }
             Libc.close(events.fd());
             int status = reap();
-            throw new JailSetupException("the executor ended before the program started (status " + status + ")", 0, 125);
+            throw new JailSetupException("the executor ended before the program started (status " + status + ")"
+                    + (status == 128 + 9 && hasMemoryLimit() ? "; killed, most likely by the kernel for the jail's memory limit,"
+                    + " which its own set-up already exceeds (--memory / limits.memory too small)" : ""), 0, 125);
         } catch (IOException e) {
             Libc.close(events.fd());
             killMonitor(SIGKILL);
