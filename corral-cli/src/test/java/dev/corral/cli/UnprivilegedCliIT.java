@@ -71,6 +71,17 @@ class UnprivilegedCliIT {
                 .containsExactly("allow", "0", "0 65534 1", "0 300000 1");
     }
 
+    /** A source nobody cannot reach is said to be out of reach, not to be missing. */
+    @Test
+    void aSourceOutOfReachIsNotCalledMissing(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path inner = Files.createDirectory(dir.resolve("inner"));
+        Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--bind", inner + ":/x", "--", "true");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("corral: --bind " + inner + ":/x: source is not reachable by uid 65534 (permission denied on the way): "
+                + inner + "\n");
+    }
+
     @Test
     void nobodyJoinsItsOwnJailThroughItsUserNamespace() throws Exception {
         Process jail = new ProcessBuilder(Cli.command(Cli.NOBODY, "run", "--hostname", "first", "--", "sleep", "1000"))

@@ -73,6 +73,18 @@ public final class LocalHost implements HostView {
     }
 
     @Override
+    public String whyMissing(String path) {
+        try {
+            Files.readAttributes(Path.of(path), java.nio.file.attribute.BasicFileAttributes.class);
+            return "does not exist";
+        } catch (java.nio.file.AccessDeniedException e) {
+            return "is not reachable by uid " + euid + " (permission denied on the way)";
+        } catch (IOException | SecurityException e) {
+            return "does not exist";
+        }
+    }
+
+    @Override
     public long[] rlimit(dev.corral.spec.Rlimit.Resource resource) {
         return dev.corral.sys.Libc.getrlimit(resource.number());
     }

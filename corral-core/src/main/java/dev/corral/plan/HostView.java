@@ -34,6 +34,14 @@ public interface HostView {
     /** Kind of a host path, following symlinks. */
     PathKind kind(String path);
 
+    /**
+     * Why a path {@link #kind} calls MISSING is not there for this caller, as the end of a
+     * sentence: "does not exist", or that a directory on the way refuses it.
+     */
+    default String whyMissing(String path) {
+        return "does not exist";
+    }
+
     /** The entries of a host directory, sorted by name (empty if unreadable). */
     List<Entry> list(String dir);
 

@@ -644,7 +644,7 @@ public final class Planner {
                     continue;
                 }
                 if (host.kind(src) == HostView.PathKind.MISSING) {
-                    problem(b.origin(), "source does not exist: " + src);
+                    problem(b.origin(), "source " + host.whyMissing(src) + ": " + src);
                     continue;
                 }
                 int slot = slot();
@@ -691,7 +691,8 @@ public final class Planner {
                 return null;
             }
             switch (host.kind(rootfs)) {
-                case MISSING -> problem(where, "no such directory: " + rootfs);
+                case MISSING -> problem(where, host.whyMissing(rootfs).equals("does not exist") ? "no such directory: " + rootfs
+                        : rootfs + " " + host.whyMissing(rootfs));
                 case DIRECTORY -> {
                     String real = host.realPath(rootfs).orElse(rootfs);
                     if (real.equals("/")) problem(where, "the host's / cannot be the rootfs (leave rootfs unset for the default jail)");
@@ -934,7 +935,7 @@ public final class Planner {
                         return;
                     }
                     if (kind == HostView.PathKind.MISSING) {
-                        problem(b.origin(), "source does not exist: " + src);
+                        problem(b.origin(), "source " + host.whyMissing(src) + ": " + src);
                         return;
                     }
                     int slot = slot();
