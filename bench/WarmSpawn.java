@@ -17,6 +17,8 @@ import java.util.EnumSet;
  * or "limits" (the default jail with memory, pids and cpu limits). A fourth, ROUNDS, splits the
  * measured runs into that many rounds: after each it prints "ROUND" and waits for a line on
  * stdin, while the caller times something else (bwrap) in the same stretch of the machine's load.
+ * The variant "hardened-vs-unhardened" takes turns, start by start, between the two and prints
+ * both medians: {@code hardened unhardened}, the ratio issue 3 sets a target for.
  */
 public class WarmSpawn {
     public static void main(String[] args) throws Exception {
@@ -24,6 +26,10 @@ public class WarmSpawn {
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "300");
         String variant = args.length > 2 ? args[2] : "hardened";
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+        if (variant.equals("hardened-vs-unhardened")) {
+            inTurns(warmup, runs);
+            return;
+        }
         JailBuilder jail = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
         switch (variant) {
             case "hardened" -> { }
@@ -32,12 +38,7 @@ public class WarmSpawn {
             case "unhardened" -> { }
             default -> throw new IllegalArgumentException("unknown variant " + variant);
         }
-        if (variant.equals("unhardened")) {
-            // Everything issue 3 adds that can be switched off: filter, capability drop,
-            // no_new_privs, new session. (The /proc masks stay: they have no switch.)
-            jail.seccomp(Seccomp.UNCONFINED).capabilities(EnumSet.allOf(Capability.class))
-                    .noNewPrivs(false).newSession(false);
-        }
+        if (variant.equals("unhardened")) unharden(jail);
         for (int i = 0; i < warmup; i++) spawn(jail);
         double[] ms = new double[runs];
         var caller = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
@@ -53,6 +54,37 @@ public class WarmSpawn {
         }
         Arrays.sort(ms);
         System.out.printf("%.3f %.3f %.3f%n", ms[runs / 2], ms[runs / 4], ms[3 * runs / 4]);
+    }
+
+    /**
+     * Everything issue 3 adds that can be switched off: filter, capability drop, no_new_privs,
+     * new session. (The /proc masks stay: they have no switch.)
+     */
+    private static void unharden(JailBuilder jail) {
+        jail.seccomp(Seccomp.UNCONFINED).capabilities(EnumSet.allOf(Capability.class)).noNewPrivs(false).newSession(false);
+    }
+
+    /** The default jail and the unhardened one, start after start, so both see the same load. */
+    private static void inTurns(int warmup, int runs) throws Exception {
+        JailBuilder hardened = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
+        JailBuilder unhardened = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
+        unharden(unhardened);
+        for (int i = 0; i < warmup; i++) {
+            spawn(hardened);
+            spawn(unhardened);
+        }
+        double[] h = new double[runs], u = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            spawn(hardened);
+            long t1 = System.nanoTime();
+            spawn(unhardened);
+            h[i] = (t1 - t0) / 1e6;
+            u[i] = (System.nanoTime() - t1) / 1e6;
+        }
+        Arrays.sort(h);
+        Arrays.sort(u);
+        System.out.printf("%.3f %.3f%n", h[runs / 2], u[runs / 2]);
     }
 
     private static void spawn(JailBuilder jail) throws Exception {
