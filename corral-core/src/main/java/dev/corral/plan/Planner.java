@@ -691,8 +691,10 @@ public final class Planner {
                 return null;
             }
             switch (host.kind(rootfs)) {
-                case MISSING -> problem(where, host.whyMissing(rootfs).equals("does not exist") ? "no such directory: " + rootfs
-                        : rootfs + " " + host.whyMissing(rootfs));
+                case MISSING -> {
+                    String why = host.whyMissing(rootfs); // asked only now: a second stat, on the failure path alone
+                    problem(where, why.equals("does not exist") ? "no such directory: " + rootfs : rootfs + " " + why);
+                }
                 case DIRECTORY -> {
                     String real = host.realPath(rootfs).orElse(rootfs);
                     if (real.equals("/")) problem(where, "the host's / cannot be the rootfs (leave rootfs unset for the default jail)");
