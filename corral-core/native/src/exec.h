@@ -39,7 +39,7 @@
 #define FIRST_PASSED_FD 3
 /* Namespaces to join arrive at JOIN_FD_BASE + slot, right above the passed descriptors. */
 #define JOIN_FD_BASE (PASS_FD_BASE + PASS_FD_MAX)
-#define JOIN_FD_MAX 8
+#define JOIN_FD_MAX 9 /* a slot per type, and one for the outer user namespace of a jail with locked mounts */
 /* A running jail's root and working directory, for a process that joins it (corral exec). */
 #define ROOT_FD (JOIN_FD_BASE + JOIN_FD_MAX)
 #define CWD_FD (ROOT_FD + 1)
@@ -101,7 +101,8 @@ enum op {
 	                         detached clone into slot, kept at IDMAP_FD_BASE + k for the monitor */
 	OP_IDMAP = 46,        /* monitor only: (k, recursive, path, field for messages): once the id maps
 	                         are written, give clone k the mapping of the jail's user namespace */
-	OP_MAX = 46
+	OP_LOCK_MOUNTS = 50,  /* (hex clone flags, the jail's /proc, uid_map, gid_map): lock.c */
+	OP_MAX = 50
 };
 
 struct step {
@@ -183,6 +184,9 @@ int root_fds_check(const struct plan *plan);
 void root_fds_close(void);
 void enter_root_step(int idx);
 void join_cgroup_step(const struct step *s, int idx);
+
+/* lock.c: the jail's mounts locked by a nested user namespace */
+void lock_mounts_step(const struct step *s, int idx);
 
 /* init.c: the jail's PID 1 (corral-init), for `app` */
 __attribute__((noreturn)) void run_init(pid_t app, int idx, int exit_fd);

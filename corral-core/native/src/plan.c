@@ -18,7 +18,7 @@ static const int fixed_args[OP_MAX + 1] = {
 	[OP_UNSHARE] = 1, [OP_CGROUP] = 4, [OP_PASS_FDS] = 1, [OP_SETNS] = 2, [OP_FORK_INTO] = 0,
 	[OP_ENTER_ROOT] = 0, [OP_JOIN_CGROUP] = 1, [OP_ID_MAPS] = -1,
 	[OP_OVERLAY] = 6, [OP_LAYER_DIR] = 4, [OP_REMOVE_TREE] = 1, [OP_EXIT] = 0, [OP_OPEN_DIR] = 2,
-	[OP_IDMAP_TREE] = 5, [OP_IDMAP] = 4,
+	[OP_IDMAP_TREE] = 5, [OP_IDMAP] = 4, [OP_LOCK_MOUNTS] = 4,
 };
 static const int min_args[OP_MAX + 1] = { [OP_SETGROUPS] = 0, [OP_EXEC] = 3, [OP_ID_MAPS] = 0 };
 

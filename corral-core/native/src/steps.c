@@ -283,6 +283,9 @@ void run_child(const struct plan *plan, int go_fd, int ready_fd, int status_fd, 
 				fail_step(idx, errno, "unshare");
 			break;
 		}
+		case OP_LOCK_MOUNTS:
+			lock_mounts_step(s, idx);
+			break;
 		case OP_CGROUP:
 		case OP_IDMAP:
 		case OP_ID_MAPS:

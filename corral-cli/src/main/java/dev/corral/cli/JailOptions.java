@@ -148,7 +148,7 @@ final class JailOptions {
             Map.entry("rootfsIdmap", "--rootfs-idmap"),
             Map.entry("rootfsOverlay", "--rootfs-overlay"), Map.entry("rootfsUpper", "--overlay-upper"),
             Map.entry("rootfsWork", "--overlay-work"),
-            Map.entry("mounts", "mount flags"), Map.entry("hostname", "--hostname"),
+            Map.entry("mounts", "mount flags"), Map.entry("hostname", "--hostname"), Map.entry("capabilities", "--cap-add"),
             Map.entry("workingDirectory", "--chdir"), Map.entry("environment", "--env"), Map.entry("uid", "--uid"),
             Map.entry("gid", "--gid"), Map.entry("user", "--user"), Map.entry("group", "--group"),
             Map.entry("automount.procfs", "--proc"), Map.entry("automount.tmpfs", "--tmpfs"),
@@ -262,15 +262,17 @@ final class JailOptions {
     }
 
     /**
-     * The jail's mounts are made inside its own user namespace, so the kernel does not lock them:
-     * with CAP_SYS_ADMIN the program can unmount and remount them, undoing the read-only host /,
-     * the read-only binds and the /proc masks. Whose files that opens is the maps' business: as
-     * host root (uid 0 mapped to 0), /proc/sys and every host file the jail can see.
+     * With CAP_SYS_ADMIN over the user namespace that owns the jail's mounts, the program can
+     * unmount and remount them, undoing the read-only host /, the read-only binds and the /proc
+     * masks. In a user namespace of its own the planner locks them (Planner.locksMounts); in the
+     * host's or a joined one it cannot, and says so here.
      */
     private void mountCapabilityWarning(dev.corral.spec.JailSpec spec) {
-        if (!spec.hardening().capabilities().contains(Capability.SYS_ADMIN) || !spec.unshares(dev.corral.spec.Namespace.MOUNT)) return;
-        warnings.add("CAP_SYS_ADMIN in the jail: its program can unmount and remount the jail's mounts, undoing the"
-                + " read-only host /, read-only binds and /proc masks (as host root: /proc/sys and every host file it sees)");
+        if (!spec.hardening().capabilities().contains(Capability.SYS_ADMIN) || !spec.unshares(dev.corral.spec.Namespace.MOUNT)
+                || dev.corral.plan.Planner.locksMounts(spec)) return;
+        warnings.add("CAP_SYS_ADMIN in a jail without a user namespace of its own: corral cannot lock its mounts, so"
+                + " its program can unmount and remount them, undoing the read-only host /, read-only binds and /proc"
+                + " masks (as host root: /proc/sys and every host file it sees)");
     }
 
     /**

@@ -332,6 +332,7 @@ public final class AppConfig {
             // Unit's new_privs: true lets setuid binaries gain privileges; corral's default is false.
             iso.bool("new_privs").ifPresent(v -> b.noNewPrivs(!v));
             iso.object("capabilities").ifPresent(this::capabilities);
+            label("capabilities", iso.pathOf("capabilities"));
             iso.string("seccomp").ifPresent(v -> b.seccomp(v.equals("unconfined") ? Seccomp.UNCONFINED
                     : v.equals("default") ? Seccomp.DEFAULT : Seccomp.profile(v, iso.pathOf("seccomp"))));
             iso.bool("allow_userns").ifPresent(b::allowUserNamespaces);

@@ -27,6 +27,8 @@ public final class JailDescriptors implements AutoCloseable {
     private final Map<Namespace, Integer> namespaces;
     private final int root;
     private final int cwd;
+    /** The parent of the jail's user namespace, when the join goes through it (see joinOrder), else -1. */
+    private int outerUser = -1;
 
     public JailDescriptors(long pid, Map<Namespace, Integer> namespaces, int root, int cwd) {
         this.pid = pid;
@@ -134,22 +136,48 @@ public final class JailDescriptors implements AutoCloseable {
      * namespaces it owns (from inside it, only those can be joined), and before it those that an
      * outer user namespace owns (a network namespace of {@code ip netns add} that the jail joined,
      * say), while the caller still has its own capabilities.
+     * <p>
+     * A jail whose mounts are locked (Planner.locksMounts) runs in a user namespace nested in the
+     * one that owns its pid, time and cgroup namespaces. setns into those wants CAP_SYS_ADMIN in
+     * the caller's own user namespace too, which a normal user has only inside that outer one: so
+     * the outer one is joined first (all the caller's rights over the jail come from it), then
+     * what it owns, then the jail's own. Then USER appears twice in the list: the first is the
+     * outer one, and {@link #opened} hands over its descriptor there.
      */
     public List<Namespace> joinOrder(List<Namespace> which) {
         if (!which.contains(Namespace.USER)) return List.copyOf(which);
-        String user;
+        String user, outer = null, own;
         try {
             user = NamespaceFiles.identity(namespaces.get(Namespace.USER));
-        } catch (NativeException e) {
+            own = NamespaceFiles.callers("user");
+        } catch (IOException e) {
             return List.copyOf(which);
         }
-        List<Namespace> before = new ArrayList<>(), after = new ArrayList<>();
+        int parent = NamespaceFiles.parent(namespaces.get(Namespace.USER));
+        if (parent >= 0) {
+            try {
+                outer = NamespaceFiles.identity(parent);
+            } catch (NativeException e) {
+                outer = null;
+            }
+            if (outer == null || outer.equals(own) || outerUser >= 0) {
+                Libc.close(parent);
+                outer = outerUser >= 0 ? outer : null;
+            } else {
+                outerUser = parent;
+            }
+        }
+        List<Namespace> before = new ArrayList<>(), middle = new ArrayList<>(), after = new ArrayList<>();
         for (Namespace ns : which) {
             if (ns == Namespace.USER) continue;
             String owner = NamespaceFiles.owner(namespaces.get(ns));
-            (owner == null || owner.equals(user) ? after : before).add(ns);
+            (owner == null || owner.equals(user) ? after : owner.equals(outer) ? middle : before).add(ns);
         }
         List<Namespace> out = new ArrayList<>(before);
+        if (!middle.isEmpty()) {
+            out.add(Namespace.USER);
+            out.addAll(middle);
+        }
         out.add(Namespace.USER);
         out.addAll(after);
         return out;
@@ -166,15 +194,29 @@ public final class JailDescriptors implements AutoCloseable {
         }
     }
 
-    /** What the launcher takes for a plan joining {@code which} (in that order). */
+    /**
+     * What the launcher takes for a plan joining {@code which} (in that order); of two USER
+     * entries (see {@link #joinOrder}) the first is the jail's outer user namespace.
+     */
     public Launcher.Opened opened(List<Namespace> which) {
-        return new Launcher.Opened(which.stream().map(namespaces::get).toList(), root, cwd);
+        List<Integer> fds = new ArrayList<>();
+        boolean outerFirst = which.indexOf(Namespace.USER) != which.lastIndexOf(Namespace.USER);
+        for (Namespace ns : which) {
+            if (ns == Namespace.USER && outerFirst) {
+                if (outerUser < 0) throw new IllegalStateException("no outer user namespace was opened");
+                fds.add(outerUser);
+                outerFirst = false;
+            } else fds.add(namespaces.get(ns));
+        }
+        return new Launcher.Opened(fds, root, cwd);
     }
 
     @Override
     public void close() {
         namespaces.values().forEach(Libc::close);
         namespaces.clear();
+        if (outerUser >= 0) Libc.close(outerUser);
+        outerUser = -1;
         if (root >= 0) Libc.close(root);
         if (cwd >= 0) Libc.close(cwd);
     }

@@ -21,7 +21,8 @@ import java.util.Map;
  * same order as a jail's own program does, last of all its seccomp filters.
  *
  * @param target      the jail's program (its host pid), for the plan's words
- * @param namespaces  the namespaces to join, in the order of the descriptors given to the launcher
+ * @param namespaces  the namespaces to join, in the order of the descriptors given to the launcher; USER
+ *                    twice when the first is the parent of the jail's (JailDescriptors.joinOrder)
  * @param cgroupDirs  the program's cgroups this process is not in
  * @param enterRoot   whether to enter the jail's root and cwd (descriptors given to the launcher)
  * @param callerRoot  the caller is root: it drops its own supplementary groups before joining
@@ -51,19 +52,23 @@ public record JoinPlanner(long target, List<Namespace> namespaces, List<String> 
                     + " the user namespace (it may deny setgroups)"));
         }
         List<LaunchPlan.Join> joins = new ArrayList<>();
+        int outer = namespaces.indexOf(Namespace.USER) != namespaces.lastIndexOf(Namespace.USER)
+                ? namespaces.indexOf(Namespace.USER) : -1;
         for (int i = 0; i < namespaces.size(); i++) {
             Namespace ns = namespaces.get(i);
-            String path = "/proc/" + target + "/ns/" + ns.procName();
-            String words = "join the " + ns.displayName() + " namespace" + of;
+            String path = "/proc/" + target + "/ns/" + ns.procName() + (i == outer ? " (its parent)" : "");
+            String words = i == outer ? "join the parent of the user namespace" + of
+                    : "join the " + ns.displayName() + " namespace" + of;
             List<String> why = new ArrayList<>();
-            if (ns == Namespace.USER && i + 1 < namespaces.size()) why.add("before the namespaces it owns");
+            if (i == outer) why.add("its mounts are locked: this one owns its pid namespace, and the caller's rights come from it");
+            else if (ns == Namespace.USER && i + 1 < namespaces.size()) why.add("before the namespaces it owns");
             if (ns != Namespace.USER && namespaces.indexOf(Namespace.USER) > i) {
                 why.add("an outer user namespace owns it: joined while the caller's capabilities hold");
             }
             if (i == 0) why.add("not dumpable from here on: nothing in the jail can ptrace the setup");
             if (!why.isEmpty()) words += " (" + String.join("; ", why) + ")";
             steps.add(step(Op.SETNS, words, String.valueOf(i), Long.toHexString(ns.cloneFlag())));
-            joins.add(new LaunchPlan.Join(ns, path, "namespace " + ns.userName() + of));
+            joins.add(new LaunchPlan.Join(ns, path, (i == outer ? "parent of the user namespace" : "namespace " + ns.userName()) + of));
         }
         if (enterRoot) {
             steps.add(step(Op.ENTER_ROOT, "enter the root and working directory" + of

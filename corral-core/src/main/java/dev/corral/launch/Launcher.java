@@ -54,8 +54,8 @@ public final class Launcher {
     private static final int HIGH_FD = 10;
     /** Where the executor takes the program's passed descriptors (PASS_FD_BASE in exec.h). */
     static final int PASS_FD_BASE = 100;
-    /** Where it takes the namespaces to join, one slot per type (JOIN_FD_BASE, JOIN_FD_MAX). */
-    static final int JOIN_FD_BASE = PASS_FD_BASE + Planner.MAX_PASSED_SOCKETS, JOIN_FD_MAX = 8;
+    /** Where it takes the namespaces to join, one slot per type and one for an outer user namespace (JOIN_FD_BASE, JOIN_FD_MAX). */
+    static final int JOIN_FD_BASE = PASS_FD_BASE + Planner.MAX_PASSED_SOCKETS, JOIN_FD_MAX = 9;
     /** Where it takes a running jail's root and cwd, for a process that joins it (ROOT_FD, CWD_FD). */
     static final int ROOT_FD = JOIN_FD_BASE + JOIN_FD_MAX, CWD_FD = ROOT_FD + 1;
     /** Descriptors for those ranges are copied at or above this first, clear of every target of a dup2. */
@@ -453,7 +453,7 @@ public final class Launcher {
      * {@code childEnds}, to be closed once the executor has its copies.
      */
     private static int[] joinedFds(LaunchPlan plan, List<Integer> childEnds) throws JailSetupException, NativeException {
-        if (plan.joins().size() > JOIN_FD_MAX) throw new IllegalArgumentException("more namespaces to join than types");
+        if (plan.joins().size() > JOIN_FD_MAX) throw new IllegalArgumentException("more namespaces to join than there are slots");
         int[] copies = new int[plan.joins().size()];
         for (int i = 0; i < copies.length; i++) {
             LaunchPlan.Join j = plan.joins().get(i);
@@ -480,7 +480,7 @@ public final class Launcher {
 
     /** Copies of descriptors the caller keeps, at or above SOURCE_FD (closed once the executor has its own). */
     private static int[] copies(List<Integer> fds, List<Integer> childEnds) throws NativeException {
-        if (fds.size() > JOIN_FD_MAX) throw new IllegalArgumentException("more namespaces to join than types");
+        if (fds.size() > JOIN_FD_MAX) throw new IllegalArgumentException("more namespaces to join than there are slots");
         int[] copies = new int[fds.size()];
         for (int i = 0; i < copies.length; i++) {
             copies[i] = Libc.fcntl(fds.get(i), Libc.F_DUPFD_CLOEXEC, SOURCE_FD);

@@ -10,7 +10,9 @@ public enum Op {
     ENTER_ROOT(35), JOIN_CGROUP(36), ID_MAPS(37),
     OVERLAY(40), LAYER_DIR(41), REMOVE_TREE(42), EXIT(43), OPEN_DIR(44),
     /** 45-49: idmapped mounts. */
-    IDMAP_TREE(45), IDMAP(46);
+    IDMAP_TREE(45), IDMAP(46),
+    /** A nested user and mount namespace, so that the jail's mounts are locked (native/src/lock.c). */
+    LOCK_MOUNTS(50);
 
     private final int code;
 

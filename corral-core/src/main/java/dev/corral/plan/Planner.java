@@ -62,6 +62,25 @@ public final class Planner {
         return new Run(spec).plan();
     }
 
+    /** The namespaces created in the nested user namespace when the mounts are locked. */
+    private static final long LOCK_CREATES = Namespace.NET.cloneFlag() | Namespace.UTS.cloneFlag() | Namespace.IPC.cloneFlag();
+
+    /**
+     * Whether the jail's mounts are locked: when its program gets CAP_SYS_ADMIN in a user
+     * namespace of its own, the only capability that could undo them (see planLockMounts).
+     */
+    public static boolean locksMounts(JailSpec spec) {
+        return spec.hardening().capabilities().contains(Capability.SYS_ADMIN)
+                && spec.unshares(Namespace.USER) && spec.unshares(Namespace.MOUNT);
+    }
+
+    /** A map of a user namespace onto its parent's same ids: "inside inside count" for each range. */
+    static String identityMap(List<IdMapping> maps) {
+        StringBuilder text = new StringBuilder();
+        for (IdMapping m : maps) text.append(m.inside()).append(' ').append(m.inside()).append(' ').append(m.count()).append('\n');
+        return text.toString();
+    }
+
     /** One planning pass: collects problems while it builds the steps. */
     private final class Run {
         private final JailSpec spec;
@@ -125,6 +144,7 @@ public final class Planner {
                 problem(at("mounts"), spec.joins(Namespace.MOUNT) ? "mounts need a new mount namespace, not a joined one"
                         : "mounts need the mount namespace");
             }
+            if (locksMounts(spec)) planLockMounts(maps);
             planUts();
             if (spec.unshares(Namespace.NET)) steps.add(Step.of(Op.LO_UP, "bring up the loopback interface lo"));
             if (spec.init() && spec.unshares(Namespace.PID)) {
@@ -163,20 +183,57 @@ public final class Planner {
             planExec();
             if (!problems.isEmpty()) throw new SpecException(problems);
             List<String> names = new ArrayList<>();
+            long cloned = newNamespaceFlags();
             for (Namespace ns : Namespace.values()) {
-                if (spec.unshares(ns) && ns != Namespace.CGROUP) names.add(ns.userName());
+                if ((cloned & ns.cloneFlag()) != 0) names.add(ns.userName());
             }
             List<Integer> passedFds = spec.passedSockets().stream().map(PassedSocket::fd).toList();
             return new LaunchPlan(late ? 0 : newNamespaceFlags(), names, maps, cgroup, steps, passedFds, joins);
         }
 
-        /** The namespaces the jail creates at once: all but cgroup, which waits for the jail's cgroup. */
+        /**
+         * The namespaces the jail creates at once: all but cgroup, which waits for the jail's
+         * cgroup, and those that locking the mounts creates, so that the program's own user
+         * namespace owns them.
+         */
         private long newNamespaceFlags() {
             long flags = 0;
             for (Namespace ns : Namespace.values()) {
                 if (spec.unshares(ns) && ns != Namespace.CGROUP) flags |= ns.cloneFlag();
             }
-            return flags;
+            return locksMounts(spec) ? flags & ~LOCK_CREATES : flags;
+        }
+
+        /**
+         * The mounts made so far belong to the jail's user namespace, whose CAP_SYS_ADMIN could
+         * unmount them or remount them writable. Copied into a mount namespace of a nested user
+         * namespace, they are locked by the kernel. The nested one maps the outer one's ids to
+         * themselves, so nothing else changes for the program; the network, uts and ipc
+         * namespaces are created there too, so that its capabilities still reach them.
+         */
+        private void planLockMounts(IdMapPlan maps) {
+            String proc = null;
+            if (spec.automount().procfs() && ownsProc()) proc = "/proc";
+            else for (MountSpec m : spec.mounts()) if (m instanceof MountSpec.Proc p && proc == null) proc = p.target();
+            if (proc == null) {
+                problem(at("capabilities"), "with CAP_SYS_ADMIN corral locks the jail's mounts (else the jail could"
+                        + " unmount or remount them), which it does through a /proc of the jail's own; this jail has"
+                        + " none: give it one (a pid namespace and /proc) or leave out CAP_SYS_ADMIN");
+                return;
+            }
+            long flags = Namespace.USER.cloneFlag() | Namespace.MOUNT.cloneFlag();
+            List<String> also = new ArrayList<>();
+            for (Namespace ns : Namespace.values()) {
+                if ((ns.cloneFlag() & LOCK_CREATES) != 0 && spec.unshares(ns)) {
+                    flags |= ns.cloneFlag();
+                    also.add(ns.userName());
+                }
+            }
+            steps.add(Step.of(Op.LOCK_MOUNTS, "lock the mounts: enter a nested user namespace (its ids the same,"
+                            + " written by a helper through " + proc + ") and a copy of the mount namespace, where the"
+                            + " kernel lets no mount be undone" + (also.isEmpty() ? "" : "; create the "
+                            + String.join(", ", also) + " namespaces there"),
+                    Long.toHexString(flags), proc, identityMap(maps.uid()), identityMap(maps.gid())));
         }
 
         /**
@@ -307,7 +364,7 @@ public final class Planner {
             if (flags != 0) {
                 List<String> names = new ArrayList<>();
                 for (Namespace ns : Namespace.values()) {
-                    if (spec.unshares(ns) && ns != Namespace.CGROUP) names.add(ns.userName());
+                    if ((flags & ns.cloneFlag()) != 0) names.add(ns.userName());
                 }
                 steps.add(Step.of(Op.UNSHARE, "create the new namespaces " + String.join(", ", names)
                         + " (after the joins: from a new user namespace none would be allowed)", Long.toHexString(flags)));

@@ -164,6 +164,11 @@ public final class NamespaceFiles {
         }
     }
 
+    /** A descriptor of the parent of the user namespace {@code fd} is, or -1 if the caller cannot see it. */
+    public static int parent(int fd) {
+        return ioctlQuiet(fd, NS_GET_PARENT);
+    }
+
     private static long ioctl(int fd, long request, String what) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = NativeFunction.errnoSegment(arena);

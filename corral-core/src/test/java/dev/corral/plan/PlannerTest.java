@@ -61,6 +61,46 @@ class PlannerTest {
         assertThat(p.steps().get(unshare).args()).containsExactly(Long.toHexString(0x2000000L));
     }
 
+    /**
+     * With CAP_SYS_ADMIN the mounts are locked: after they are made (pivot_root) and before
+     * anything that a nested user namespace would change (hostname, lo, init), the jail enters
+     * a nested user namespace mapping its ids to themselves, with its own mount, net, uts and ipc
+     * namespaces, which the clone therefore does not make.
+     */
+    @Test
+    void sysAdminLocksTheMountsInANestedUserNamespace() throws Exception {
+        host.euid = 0;
+        host.egid = 0;
+        LaunchPlan p = plan(jail().command("true").hostname("h").addCapability(Capability.SYS_ADMIN)
+                .uidMap(0, 100000, 1000).uidMap(5000, 200000, 10).gidMap(0, 100000, 1000));
+        long net = 0x40000000L, uts = 0x4000000L, ipc = 0x8000000L, user = 0x10000000L, mnt = 0x20000L;
+        assertThat(p.cloneFlags()).isEqualTo(user | mnt | 0x20000000L);
+        int lock = indexOf(p, Op.LOCK_MOUNTS);
+        assertThat(lock).isGreaterThan(indexOf(p, Op.PIVOT_ROOT)).isLessThan(indexOf(p, Op.SETHOSTNAME))
+                .isLessThan(indexOf(p, Op.LO_UP)).isLessThan(indexOf(p, Op.FORK_INIT));
+        assertThat(p.steps().get(lock).args()).containsExactly(Long.toHexString(user | mnt | net | uts | ipc), "/proc",
+                "0 0 1000\n5000 5000 10\n", "0 0 1000\n");
+        assertThat(p.describe()).anyMatch(l -> l.contains("clone a process into new namespaces: user, mount, pid"))
+                .anyMatch(l -> l.contains("lock the mounts") && l.contains("create the net, uts, ipc namespaces there"));
+
+        LaunchPlan without = plan(jail().command("true").uidMap(0, 100000, 1000).gidMap(0, 100000, 1000));
+        assertThat(indexOf(without, Op.LOCK_MOUNTS)).isEqualTo(-1);
+        assertThat(without.cloneFlags() & (net | uts | ipc)).isEqualTo(net | uts | ipc);
+        // In the host's user namespace there is nothing to lock them with (the CLI warns).
+        LaunchPlan hostUser = plan(jail().command("true").share(Namespace.USER).addCapability(Capability.SYS_ADMIN));
+        assertThat(indexOf(hostUser, Op.LOCK_MOUNTS)).isEqualTo(-1);
+    }
+
+    @Test
+    void lockingTheMountsWantsAProcOfTheJailsOwn() throws Exception {
+        assertThatThrownBy(() -> plan(jail().command("true").share(Namespace.PID).addCapability(Capability.SYS_ADMIN)))
+                .hasMessageContaining("capabilities: with CAP_SYS_ADMIN corral locks the jail's mounts")
+                .hasMessageContaining("this jail has none");
+        LaunchPlan elsewhere = plan(jail().command("true").rootfs("/srv/rootfs")
+                .automount(new dev.corral.spec.Automount(false, true, true)).proc("/p").addCapability(Capability.SYS_ADMIN));
+        assertThat(elsewhere.steps().get(indexOf(elsewhere, Op.LOCK_MOUNTS)).args().get(1)).isEqualTo("/p");
+    }
+
     @Test
     void defaultJailWithANewMountPointHasATmpfsRoot() throws Exception {
         LaunchPlan p = plan(jail().command("true").clearEnvironment(true).readOnlyBind("/srv/data", "/data"));
