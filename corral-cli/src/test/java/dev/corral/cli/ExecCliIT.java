@@ -65,6 +65,28 @@ class ExecCliIT {
     }
 
     /**
+     * A jail given CAP_SYS_ADMIN runs in a nested user namespace that locks its mounts, while its
+     * pid, time and cgroup namespaces belong to the outer one. A normal user can join those only
+     * from inside the outer one: exec joins it first. The joined process sees what the program
+     * sees, in the nested namespace, and cannot undo the mounts either; the program is PID 3 (the
+     * helper that wrote the nested maps was 2).
+     */
+    @Test
+    void aJailWithLockedMountsIsJoinedAsRootAndAsNobody() throws Exception {
+        String undo = "; mount -o remount,rw / && echo remounted; cat /proc/3/comm";
+        for (List<String> as : List.of(List.<String>of(), Cli.NOBODY)) {
+            try (RunningJail jail = RunningJail.start(as, List.of("--hostname", "locked", "--seccomp", "unconfined",
+                    "--cap-add", "SYS_ADMIN"), SEES)) {
+                Cli.Result r = Cli.runAs(as, "exec", "--pid", String.valueOf(jail.pid), "--", "/bin/sh", "-c", SEES + undo);
+                assertThat(r.status()).as(r.err()).isZero();
+                assertThat(jail.seen).startsWith("locked\n");
+                assertThat(r.out()).as(as.toString()).isEqualTo(jail.seen + "sleep\n");
+                assertThat(r.err()).contains("permission denied");
+            }
+        }
+    }
+
+    /**
      * The process that joined the jail forked into its pid namespace and ended: the command is the
      * monitor's own child, with nothing of corral's left between them, and holds only stdio.
      */

@@ -53,24 +53,39 @@ class RunCliIT {
     }
 
     /**
-     * The jail's mounts are its user namespace's, not locked by the kernel: CAP_SYS_ADMIN can
-     * remount a read-only bind writable. Without it the remount is refused; with it corral warns.
+     * Mounts made in the jail's user namespace are not locked by the kernel: CAP_SYS_ADMIN there
+     * could unmount them or remount them writable. So with SYS_ADMIN (or ALL) corral locks them
+     * in a nested user namespace: the remount of a read-only bind, the unmount of /proc/sys's
+     * read-only bind and of a /proc mask fail, as root and as nobody, while the capability still
+     * mounts a tmpfs and sets the hostname. Without a user namespace of its own it cannot lock
+     * them, and warns.
      */
     @Test
-    void sysAdminCanUndoAReadOnlyBindAndCorralSaysSo(@TempDir Path dir) throws Exception {
-        String remount = "mount -o remount,rw,bind /ro && echo x > /ro/y";
-        Cli.Result refused = Cli.run("run", "--ro-bind", dir + ":/ro", "--", "sh", "-c", remount);
-        assertThat(refused.status()).isNotZero();
-        assertThat(refused.err()).doesNotContain("warning");
-        assertThat(dir.resolve("y")).doesNotExist();
-        for (String grant : List.of("SYS_ADMIN", "ALL")) {
-            Cli.Result granted = Cli.run("run", "--cap-add", grant, "--ro-bind", dir + ":/ro", "--", "sh", "-c", remount);
-            assertThat(granted.status()).as(granted.err()).isZero();
-            assertThat(granted.err()).startsWith("corral: warning: CAP_SYS_ADMIN in the jail: its program can unmount and remount")
-                    .contains("read-only binds and /proc masks");
-            assertThat(dir.resolve("y")).as("written through the remounted bind").exists();
-            Files.delete(dir.resolve("y"));
+    void sysAdminCannotUndoTheJailsMountsWhichAreLocked(@TempDir Path dir) throws Exception {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String undo = "mount -o remount,rw,bind /ro && echo x > /ro/y; umount /proc/sys && echo unmounted;"
+                + " umount /proc/kcore && echo unmasked; mount -o remount,rw,bind /proc/sys && echo remounted;"
+                + " mount -t tmpfs t /mnt && echo tmpfs; hostname h2 && hostname; grep -c . /proc/self/uid_map";
+        Cli.Result refused = Cli.run("run", "--ro-bind", dir + ":/ro", "--", "sh", "-c", undo);
+        assertThat(refused.out()).isEqualTo("1\n"); // without the capability nothing of it works
+        for (List<String> as : List.of(List.<String>of(), Cli.NOBODY)) {
+            for (String grant : List.of("SYS_ADMIN", "ALL")) {
+                Cli.Result granted = Cli.runAs(as, "run", "--cap-add", grant, "--ro-bind", dir + ":/ro", "--uid-map", "0:"
+                        + (as.isEmpty() ? "0" : "65534") + ":1", "--", "sh", "-c", undo);
+                assertThat(granted.status()).as(granted.err()).isZero();
+                assertThat(granted.out()).as(as + " " + grant).isEqualTo("tmpfs\nh2\n1\n");
+                assertThat(granted.err()).doesNotContain("warning").contains("/ro: permission denied");
+                assertThat(dir.resolve("y")).as("written through the remounted bind").doesNotExist();
+            }
         }
+        Cli.Result multi = Cli.run("run", "--cap-add", "SYS_ADMIN", "--uid-map", "0:100000:65536", "--gid-map", "0:100000:65536",
+                "--ro-bind", dir + ":/ro", "--", "sh", "-c", undo + "; cat /proc/self/uid_map; stat -c %u /tmp");
+        assertThat(multi.status()).as(multi.err()).isZero();
+        // The nested namespace maps the outer one's ids to themselves: files keep their owners.
+        assertThat(multi.out().replaceAll(" +", " ")).isEqualTo("tmpfs\nh2\n1\n 0 0 65536\n0\n");
+        Cli.Result hostUser = Cli.run("run", "--share-user", "--cap-add", "SYS_ADMIN", "--", "true");
+        assertThat(hostUser.err()).startsWith("corral: warning: CAP_SYS_ADMIN in a jail without a user namespace of its own:"
+                + " corral cannot lock its mounts");
     }
 
     /**
