@@ -18,7 +18,9 @@ import java.util.EnumSet;
  * measured runs into that many rounds: after each it prints "ROUND" and waits for a line on
  * stdin, while the caller times something else (bwrap) in the same stretch of the machine's load.
  * The variant "hardened-vs-unhardened" takes turns, start by start, between the two and prints
- * both medians: {@code hardened unhardened}, the ratio issue 3 sets a target for.
+ * both medians: {@code hardened unhardened}, the ratio issue 3 sets a target for. The variant
+ * "locked-vs-default" does the same for a jail given CAP_SYS_ADMIN, whose mounts are locked in a
+ * nested user namespace, and the default one, both without a cgroup: {@code locked default}.
  */
 public class WarmSpawn {
     public static void main(String[] args) throws Exception {
@@ -27,7 +29,17 @@ public class WarmSpawn {
         String variant = args.length > 2 ? args[2] : "hardened";
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         if (variant.equals("hardened-vs-unhardened")) {
-            inTurns(warmup, runs);
+            JailBuilder unhardened = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
+            unharden(unhardened);
+            inTurns(new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT), unhardened, warmup, runs);
+            return;
+        }
+        if (variant.equals("locked-vs-default")) {
+            // Without a cgroup: on cgroup v1 its join may wait for an RCU grace period, noise here.
+            inTurns(new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT).cgroup(CgroupSpec.Mode.NONE)
+                            .addCapability(Capability.SYS_ADMIN),
+                    new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT).cgroup(CgroupSpec.Mode.NONE),
+                    warmup, runs);
             return;
         }
         JailBuilder jail = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
@@ -61,24 +73,23 @@ public class WarmSpawn {
      * new session. (The /proc masks stay: they have no switch.)
      */
     private static void unharden(JailBuilder jail) {
-        jail.seccomp(Seccomp.UNCONFINED).capabilities(EnumSet.allOf(Capability.class)).noNewPrivs(false).newSession(false);
+        // Every capability but SYS_ADMIN, which locks the mounts: more work, not less.
+        jail.seccomp(Seccomp.UNCONFINED).capabilities(EnumSet.complementOf(EnumSet.of(Capability.SYS_ADMIN)))
+                .noNewPrivs(false).newSession(false);
     }
 
-    /** The default jail and the unhardened one, start after start, so both see the same load. */
-    private static void inTurns(int warmup, int runs) throws Exception {
-        JailBuilder hardened = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
-        JailBuilder unhardened = new JailBuilder().command("true").stdio(JailBuilder.StdioMode.INHERIT);
-        unharden(unhardened);
+    /** Two jails, start after start, so both see the same load: prints both medians. */
+    private static void inTurns(JailBuilder a, JailBuilder b, int warmup, int runs) throws Exception {
         for (int i = 0; i < warmup; i++) {
-            spawn(hardened);
-            spawn(unhardened);
+            spawn(a);
+            spawn(b);
         }
         double[] h = new double[runs], u = new double[runs];
         for (int i = 0; i < runs; i++) {
             long t0 = System.nanoTime();
-            spawn(hardened);
+            spawn(a);
             long t1 = System.nanoTime();
-            spawn(unhardened);
+            spawn(b);
             h[i] = (t1 - t0) / 1e6;
             u[i] = (System.nanoTime() - t1) / 1e6;
         }

@@ -33,6 +33,9 @@ warm=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC
 # moved between 0.95 and 1.14 from run to run with nothing changed (session 11).
 unhardened=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
   -cp corral-cli/target/corral.jar bench/WarmSpawn.java 1000 "$RUNS" hardened-vs-unhardened)
+# What locking the mounts (CAP_SYS_ADMIN given) adds to a start, the same way, without cgroups.
+locked=$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+  -cp corral-cli/target/corral.jar bench/WarmSpawn.java 500 "$RUNS" locked-vs-default)
 # The like-for-like pair, interleaved: corral without a cgroup and bwrap take turns, ten rounds
 # each, so that both see the same stretches of this shared machine's load (measured minutes
 # apart, bwrap alone moved by a third between runs).
@@ -72,7 +75,7 @@ hyperfine -N -w 20 -r "$RUNS" --export-json "$json" \
   -n "unshare" "unshare --user --map-root-user --mount --pid --fork --net --uts --ipc --cgroup --mount-proc true" \
   >/dev/null
 
-python3 - "$json" "$warm" "$unhardened" "$nocgroup" "$limits" "$rounds_dir" <<'PY' | tee "$out"
+python3 - "$json" "$warm" "$unhardened" "$nocgroup" "$limits" "$rounds_dir" "$locked" <<'PY' | tee "$out"
 import json, sys, statistics, platform, os
 runs = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 med = {name: statistics.median(r["times"]) * 1000 for name, r in runs.items()}
@@ -97,6 +100,8 @@ rounds = rounds_of("bwrap")
 bwrap_rounds = statistics.median(rounds) * 1000
 print(f"  ... no cgroup / bwrap     = {med['corral warm, no cgroup'] / bwrap_rounds:.2f}   (taking turns: bwrap {bwrap_rounds:.2f} ms in {len(rounds)} runs)")
 print(f"hardened / unhardened       = {turns[0] / turns[1]:.2f}   (target <= 1.10; taking turns: {turns[0]:.2f} / {turns[1]:.2f} ms)")
+locked = [float(x) for x in sys.argv[7].split()]  # SYS_ADMIN (mounts locked), default; no cgroup
+print(f"locked mounts (SYS_ADMIN)   = {locked[0] - locked[1]:+.2f} ms (taking turns: {locked[0]:.2f} / {locked[1]:.2f} ms; no target)")
 print(f"cgroup cost (default - none)   = {med['corral warm'] - med['corral warm, no cgroup']:+.2f} ms (target <= 2)")
 print(f"cgroup cost (limits - none)    = {med['corral warm, limits'] - med['corral warm, no cgroup']:+.2f} ms (target <= 2)")
 print(f"corral cold / java -version = {med['corral cold'] / med['java -version']:.2f}   (target <= 1.30; taking turns)")
