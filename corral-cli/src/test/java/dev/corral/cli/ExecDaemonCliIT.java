@@ -131,6 +131,41 @@ class ExecDaemonCliIT {
         }
     }
 
+    /**
+     * An application given CAP_SYS_ADMIN has locked mounts: its pid and time namespaces belong to
+     * the user namespace outside its own. Its setns socket, told to serve the user namespace too,
+     * lists those first, so a client that joins descriptor after descriptor (uWSGI's) can, as
+     * root; corral's client and exec by name
+     * join through the outer user namespace, and the command cannot remount the root either.
+     */
+    @Test
+    void aLockedApplicationIsServedInAnOrderItCanBeJoinedIn() throws Exception {
+        Path setns = Files.createTempDirectory("corral-setns-it").resolve("locked.sock");
+        try {
+            startDaemon(List.of(), "{\"applications\": {\"locked\": " + app("locked", "echo READY; exec sleep 1000",
+                    ", \"capabilities\": {\"add\": [\"SYS_ADMIN\"]}, \"setns_skip\": [], \"setns_socket\": \"" + setns + "\"") + "}}");
+            awaitLog("locked", "READY");
+            String header; // the descriptors that come with it are dropped by the kernel, unasked for
+            try (var in = java.nio.channels.Channels.newInputStream(
+                    java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(setns)))) {
+                header = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+            List<String> order = new java.util.ArrayList<>();
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(header).path("namespaces").forEach(n -> order.add(n.asText()));
+            assertThat(order.indexOf("user")).isPositive().isGreaterThan(order.indexOf("pid")).isLessThan(order.indexOf("mnt"));
+            String script = "hostname; mount -o remount,rw / && echo remounted; cat /proc/3/comm";
+            for (Cli.Result r : List.of(exec(List.of(), "locked", "--", "/bin/sh", "-c", script),
+                    Cli.run("exec", "--socket", setns.toString(), "--", "/bin/sh", "-c", script))) {
+                assertThat(r.status()).as(r.err()).isZero();
+                assertThat(r.out()).isEqualTo("locked\nsleep\n");
+                assertThat(r.err()).contains("permission denied");
+            }
+        } finally {
+            Files.deleteIfExists(setns);
+            Files.deleteIfExists(setns.getParent());
+        }
+    }
+
     @Test
     void nobodyExecsIntoItsOwnDaemonsApplicationAndCannotGetOut() throws Exception {
         startDaemon(Cli.NOBODY, "{\"applications\": {\"app\": {\"executable\": \"/bin/sh\", \"arguments\": [\"-c\","

@@ -145,6 +145,20 @@ public final class JailDescriptors implements AutoCloseable {
      * outer one, and {@link #opened} hands over its descriptor there.
      */
     public List<Namespace> joinOrder(List<Namespace> which) {
+        return order(which, true);
+    }
+
+    /**
+     * {@code which} in the order a client joining from the host with its own capabilities takes
+     * them, descriptor after descriptor, as uWSGI's setns socket client does: those owned by
+     * an outer user namespace (a locked jail's pid namespace, say) first, then the user
+     * namespace, then what it owns. Root can follow it; a normal user needs {@link #joinOrder}.
+     */
+    public List<Namespace> hostJoinOrder(List<Namespace> which) {
+        return order(which, false);
+    }
+
+    private List<Namespace> order(List<Namespace> which, boolean throughOuter) {
         if (!which.contains(Namespace.USER)) return List.copyOf(which);
         String user, outer = null, own;
         try {
@@ -153,7 +167,7 @@ public final class JailDescriptors implements AutoCloseable {
         } catch (IOException e) {
             return List.copyOf(which);
         }
-        int parent = NamespaceFiles.parent(namespaces.get(Namespace.USER));
+        int parent = throughOuter ? NamespaceFiles.parent(namespaces.get(Namespace.USER)) : -1;
         if (parent >= 0) {
             try {
                 outer = NamespaceFiles.identity(parent);

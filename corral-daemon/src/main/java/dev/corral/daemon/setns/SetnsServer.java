@@ -70,7 +70,8 @@ public final class SetnsServer implements AutoCloseable {
             Files.deleteIfExists(path); // a socket left by a daemon that was killed
             listener = Sockets.listenUnix(path.toString());
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            List<Namespace> namespaces = jail.namespaces();
+            // In the order a client may join them one after the other (corral's own client reorders).
+            List<Namespace> namespaces = jail.hostJoinOrder(jail.namespaces());
             Launcher.Opened opened = jail.opened(namespaces);
             List<Integer> all = new ArrayList<>(opened.namespaces());
             all.add(opened.root());
