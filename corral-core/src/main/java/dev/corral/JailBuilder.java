@@ -352,7 +352,12 @@ public final class JailBuilder {
         return this;
     }
 
-    /** Gives the program {@code cap} (over its own user namespace) on top of the default set. */
+    /**
+     * Gives the program {@code cap} (over its own user namespace) on top of the default set.
+     * {@link Capability#SYS_ADMIN} would let it unmount and remount the jail's mounts, so with it
+     * the mounts are locked in a nested user namespace (its pid namespace then belongs to the
+     * outer one, and a jail without a {@code /proc} of its own is refused).
+     */
     public JailBuilder addCapability(Capability cap) {
         capabilities.add(cap);
         return this;
