@@ -174,12 +174,10 @@ public final class JailDescriptors implements AutoCloseable {
             } catch (NativeException e) {
                 outer = null;
             }
-            if (outer == null || outer.equals(own) || outerUser >= 0) {
-                Libc.close(parent);
-                outer = outerUser >= 0 ? outer : null;
-            } else {
-                outerUser = parent;
-            }
+            // The caller's own user namespace (the jail's parent as usual) is not joined.
+            if (outer != null && outer.equals(own)) outer = null;
+            if (outer != null && outerUser < 0) outerUser = parent; // kept until close()
+            else Libc.close(parent);
         }
         List<Namespace> before = new ArrayList<>(), middle = new ArrayList<>(), after = new ArrayList<>();
         for (Namespace ns : which) {
