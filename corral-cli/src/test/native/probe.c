@@ -4,7 +4,7 @@
  *
  *   probe read PATH | write PATH | mknod-block PATH | umount PATH | remount-rw PATH
  *   probe kill PID | ptrace PID | init-module | open-by-handle | keyctl
- *   probe abstract NAME | abstract-listen NAME | setns-fds | tiocsti | uid-map | userns | fds
+ *   probe abstract NAME | abstract-listen NAME | setns-fds | tiocsti | uid-map | userns | cgroupns | fds
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -148,6 +148,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(what, "userns"))
 		return answer(unshare(CLONE_NEWUSER));
+	if (!strcmp(what, "cgroupns"))
+		return answer(unshare(CLONE_NEWCGROUP));
 	if (!strcmp(what, "fds")) {
 		/* Open fds beyond stdio, with what they point at. */
 		DIR *d = opendir("/proc/self/fd");

@@ -142,6 +142,7 @@ class EscapeCliIT {
                 {"TIOCSTI", "tiocsti"},
                 {"rewrite uid_map", "uid-map"},
                 {"nested user namespace", "userns"},
+                {"new cgroup namespace", "cgroupns"},
                 {"inherited fds", "fds"},
         };
         StringBuilder script = new StringBuilder();
@@ -210,6 +211,7 @@ class EscapeCliIT {
         soft.assertThat(a.get("TIOCSTI")).as("TIOCSTI").isEqualTo("EPERM");
         soft.assertThat(a.get("rewrite uid_map")).as("uid_map").isEqualTo("EPERM");
         soft.assertThat(a.get("nested user namespace")).as("userns").isEqualTo("EPERM");
+        soft.assertThat(a.get("new cgroup namespace")).as("cgroupns").isEqualTo("EPERM");
         soft.assertThat(a.get("inherited fds")).as("fds").isEqualTo("none");
         soft.assertThat(a.get("cwd")).as("cwd").isEqualTo("/");
         // init, sh, the command substitution's subshell and ls: nothing of the host.
@@ -238,6 +240,23 @@ class EscapeCliIT {
 
     private static String quote(String arg) {
         return "'" + arg.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * A cgroup namespace of its own would let the program mount the cgroup file systems afresh,
+     * writable where its host uid owns the files (as root's jail: its own limits and the host's
+     * cgroups). With CAP_SYS_ADMIN nothing but the seccomp filter stands in the way.
+     */
+    @Test
+    void aCgroupNamespaceOfItsOwnIsRefusedEvenWithSysAdmin() throws Exception {
+        for (Context c : List.of(contexts().findFirst().orElseThrow(), new Context("nobody, rootfs jail", Cli.NOBODY, true))) {
+            assertThat(probe(c, "--cap-add", "SYS_ADMIN").get("new cgroup namespace")).as(c.toString()).isEqualTo("EPERM");
+            assertThat(probe(c, "--cap-add", "SYS_ADMIN", "--allow-userns").get("new cgroup namespace")).as(c.toString())
+                    .isEqualTo("EPERM");
+            // The probe is real: without the filter the kernel lets it.
+            assertThat(probe(c, "--cap-add", "SYS_ADMIN", "--seccomp", "unconfined").get("new cgroup namespace"))
+                    .as(c.toString()).isEqualTo("ok");
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -20,8 +20,14 @@ import java.util.List;
  *     keystrokes into a terminal the jail may share with its caller. Only the low 32 bits of the
  *     request are compared, as the kernel reads only those.</li>
  * <li>Unless nested user namespaces are allowed: {@code unshare} and {@code clone} with
- *     CLONE_NEWUSER get EPERM, and {@code clone3} gets ENOSYS, because its flags live in memory
- *     BPF cannot read; glibc then falls back to {@code clone} (Docker does the same).</li>
+ *     CLONE_NEWUSER get EPERM.</li>
+ * <li>{@code unshare} and {@code clone} with CLONE_NEWCGROUP get EPERM, allowed user namespaces
+ *     or not. A cgroup namespace of the program's own (in a nested user namespace, or with
+ *     CAP_SYS_ADMIN in a jail whose mounts are locked) lets it mount the cgroup file systems
+ *     afresh, writable, where its host uid owns the files: as root's jail (uid 0 mapped to 0)
+ *     that lifts its own limits and rewrites the host's cgroups.</li>
+ * <li>{@code clone3} gets ENOSYS, because its flags live in memory BPF cannot read; glibc then
+ *     falls back to {@code clone} (Docker does the same).</li>
  * </ul>
  *
  * <p>Deliberately allowed: {@code adjtimex} and {@code clock_adjtime}, which are mostly used to
@@ -59,6 +65,7 @@ final class DefaultPolicy {
     static final int TIOCSTI = 0x5412;
     static final int TIOCLINUX = 0x541C;
     static final int CLONE_NEWUSER = 0x10000000;
+    static final int CLONE_NEWCGROUP = 0x02000000;
 
     private DefaultPolicy() {}
 
@@ -69,12 +76,14 @@ final class DefaultPolicy {
         p.add(IOCTL.number(), new Rule(List.of(ArgCheck.low32Equals(1, TIOCSTI)), eperm));
         p.add(IOCTL.number(), new Rule(List.of(ArgCheck.low32Equals(1, TIOCLINUX)), eperm));
 
+        // unshare(flags) and, on x86_64, clone(flags, stack, parent_tid, child_tid, tls).
         if (!allowUserns) {
-            // unshare(flags) and, on x86_64, clone(flags, stack, parent_tid, child_tid, tls).
             p.add(UNSHARE.number(), new Rule(List.of(ArgCheck.low32HasAll(0, CLONE_NEWUSER)), eperm));
             p.add(CLONE.number(), new Rule(List.of(ArgCheck.low32HasAll(0, CLONE_NEWUSER)), eperm));
-            p.add(CLONE3.number(), Rule.always(Bpf.errno(Bpf.ENOSYS)));
         }
+        p.add(UNSHARE.number(), new Rule(List.of(ArgCheck.low32HasAll(0, CLONE_NEWCGROUP)), eperm));
+        p.add(CLONE.number(), new Rule(List.of(ArgCheck.low32HasAll(0, CLONE_NEWCGROUP)), eperm));
+        p.add(CLONE3.number(), Rule.always(Bpf.errno(Bpf.ENOSYS)));
 
         for (Call c : DENIED) p.add(c.number(), Rule.always(eperm));
         return p;

@@ -2,6 +2,8 @@ package dev.corral.seccomp;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static dev.corral.seccomp.BpfInterpreter.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,6 +17,7 @@ class SeccompDefaultFilterTest {
 
     static final int CLONE_NEWNS = 0x00020000;
     static final int CLONE_NEWUSER = 0x10000000;
+    static final int CLONE_NEWCGROUP = 0x02000000;
     static final int CLONE_NEWPID = 0x20000000;
     static final int SIGCHLD = 17;
     /** What glibc's pthread_create passes to clone. */
@@ -124,9 +127,26 @@ class SeccompDefaultFilterTest {
     @Test
     void allowUsernsLetsThemThrough() {
         assertThat(run(USERNS, nr("unshare"), CLONE_NEWUSER)).isEqualTo(ALLOW);
+        assertThat(run(USERNS, nr("unshare"), CLONE_NEWUSER | CLONE_NEWNS)).isEqualTo(ALLOW);
         assertThat(run(USERNS, nr("clone"), CLONE_NEWUSER | SIGCHLD)).isEqualTo(ALLOW);
-        assertThat(run(USERNS, nr("clone3"), 0x7ffc_0000_1000L, 88)).isEqualTo(ALLOW);
+        // clone3's flags cannot be read: it is ENOSYS, and glibc takes clone instead.
+        assertThat(run(USERNS, nr("clone3"), 0x7ffc_0000_1000L, 88)).isEqualTo(ENOSYS);
         assertThat(run(USERNS, Syscalls.highest() + 1)).isEqualTo(ENOSYS);
+    }
+
+    /**
+     * A cgroup namespace of the program's own would let it mount the cgroup file systems afresh,
+     * writable where its host uid owns the files: never, nested user namespaces allowed or not.
+     */
+    @Test
+    void newCgroupNamespacesAreDenied() {
+        for (byte[] filter : List.of(DEFAULT, USERNS)) {
+            assertThat(run(filter, nr("unshare"), CLONE_NEWCGROUP)).isEqualTo(EPERM);
+            assertThat(run(filter, nr("unshare"), CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWNS)).isEqualTo(EPERM);
+            assertThat(run(filter, nr("unshare"), 0xffffffff_00000000L | CLONE_NEWCGROUP)).isEqualTo(EPERM);
+            assertThat(run(filter, nr("clone"), CLONE_NEWCGROUP | SIGCHLD)).isEqualTo(EPERM);
+            assertThat(run(filter, nr("clone"), SIGCHLD)).as("fork").isEqualTo(ALLOW);
+        }
     }
 
     @Test
