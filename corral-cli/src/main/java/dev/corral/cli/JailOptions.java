@@ -270,9 +270,10 @@ final class JailOptions {
     private void mountCapabilityWarning(dev.corral.spec.JailSpec spec) {
         if (!spec.hardening().capabilities().contains(Capability.SYS_ADMIN) || !spec.unshares(dev.corral.spec.Namespace.MOUNT)
                 || dev.corral.plan.Planner.locksMounts(spec)) return;
-        warnings.add("CAP_SYS_ADMIN in a jail without a user namespace of its own: corral cannot lock its mounts, so"
-                + " its program can unmount and remount them, undoing the read-only host /, read-only binds and /proc"
-                + " masks (as host root: /proc/sys and every host file it sees)");
+        warnings.add("CAP_SYS_ADMIN in a user namespace the jail does not create (" + (spec.joins(dev.corral.spec.Namespace.USER)
+                ? "a joined one" : "the host's") + "): corral locks the mounts only in one it creates, so its program"
+                + " can unmount and remount them, undoing the read-only host /, read-only binds and /proc masks (as host"
+                + " root: /proc/sys and every host file it sees)");
     }
 
     /**
