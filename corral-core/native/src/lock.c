@@ -30,13 +30,13 @@ static void write_map(const char *proc, pid_t pid, const char *file, const char 
 	snprintf(path, sizeof path, "%s/%d/%s", proc, (int)pid, file);
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		fail_step(idx, errno, "lock the mounts: open %s", path);
+		fail_step(idx, errno, "open %s", path);
 	size_t len = strlen(content);
 	ssize_t n = write(fd, content, len);
 	if (n < 0)
-		fail_step(idx, errno, "lock the mounts: write %s", path);
+		fail_step(idx, errno, "write %s", path);
 	if ((size_t)n != len)
-		fail_step(idx, EIO, "lock the mounts: short write to %s", path);
+		fail_step(idx, EIO, "short write to %s", path);
 	close(fd);
 }
 
@@ -44,20 +44,20 @@ static void write_map(const char *proc, pid_t pid, const char *file, const char 
 void lock_mounts_step(const struct step *s, int idx)
 {
 	if (s->argc != 4)
-		fail_step(idx, EINVAL, "lock the mounts: bad arguments");
+		fail_step(idx, EINVAL, "bad arguments");
 	char *end;
 	errno = 0;
 	unsigned long long flags = strtoull(s->argv[0], &end, 16);
 	if (errno || *end != '\0' || end == s->argv[0] || !(flags & CLONE_NEWUSER) || !(flags & CLONE_NEWNS))
-		fail_step(idx, EINVAL, "lock the mounts: bad flags %s", s->argv[0]);
+		fail_step(idx, EINVAL, "bad flags %s", s->argv[0]);
 
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
-		fail_step(idx, errno, "lock the mounts: pipe");
+		fail_step(idx, errno, "pipe");
 	pid_t self = getpid();
 	pid_t helper = fork();
 	if (helper < 0)
-		fail_step(idx, errno, "lock the mounts: fork");
+		fail_step(idx, errno, "fork");
 	if (helper == 0) {
 		close(go[1]);
 		/* Our parent dies: so do we (we would wait on the pipe's end anyway). */
@@ -79,7 +79,7 @@ void lock_mounts_step(const struct step *s, int idx)
 		int err = errno;
 		close(go[1]);
 		waitpid(helper, NULL, 0);
-		fail_step(idx, err, "lock the mounts: unshare");
+		fail_step(idx, err, "unshare");
 	}
 	/*
 	 * Undumpable since "go", our /proc files belong to the host's root, which the helper is
@@ -87,9 +87,9 @@ void lock_mounts_step(const struct step *s, int idx)
 	 * in the jail yet), undumpable again before anything else.
 	 */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		fail_step(idx, errno, "lock the mounts: prctl(PR_SET_DUMPABLE)");
+		fail_step(idx, errno, "prctl(PR_SET_DUMPABLE)");
 	if (write_all(go[1], "U", 1) != 1)
-		fail_step(idx, errno, "lock the mounts: wake the helper");
+		fail_step(idx, errno, "wake the helper");
 	close(go[1]);
 	int status;
 	pid_t r;
@@ -97,9 +97,9 @@ void lock_mounts_step(const struct step *s, int idx)
 		r = waitpid(helper, &status, 0);
 	while (r < 0 && errno == EINTR);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail_step(idx, errno, "lock the mounts: prctl(PR_SET_DUMPABLE)");
+		fail_step(idx, errno, "prctl(PR_SET_DUMPABLE)");
 	if (r < 0)
-		fail_step(idx, errno, "lock the mounts: wait for the helper");
+		fail_step(idx, errno, "wait for the helper");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		_exit(125); /* the helper reported why */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) /* kept by the kernel; armed again to be sure */

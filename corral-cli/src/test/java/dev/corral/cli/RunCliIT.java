@@ -86,6 +86,14 @@ class RunCliIT {
         Cli.Result hostUser = Cli.run("run", "--share-user", "--cap-add", "SYS_ADMIN", "--", "true");
         assertThat(hostUser.err()).startsWith("corral: warning: CAP_SYS_ADMIN in a user namespace the jail does not create"
                 + " (the host's): corral locks the mounts only in one it creates");
+        // The helper that writes the nested maps is a process too.
+        Cli.Result one = Cli.run("run", "--as-pid-1", "--pids", "1", "--cap-add", "SYS_ADMIN", "--", "true");
+        assertThat(one.status()).isEqualTo(2);
+        assertThat(one.err()).isEqualTo("corral: --pids: 1 leaves no room for the helper that locks the mounts (with"
+                + " CAP_SYS_ADMIN): it runs beside the jail's first process, so at least 2\n");
+        Cli.Result two = Cli.run("run", "--as-pid-1", "--pids", "2", "--cap-add", "SYS_ADMIN", "--", "sh", "-c", "echo $$");
+        assertThat(two.status()).as(two.err()).isZero();
+        assertThat(two.out()).isEqualTo("1\n");
         // The warning comes from the spec, ahead of the refusal to join one's own user namespace.
         Cli.Result joined = Cli.run("run", "--join-user", "/proc/self/ns/user", "--cap-add", "SYS_ADMIN", "--", "true");
         assertThat(joined.err()).startsWith("corral: warning: CAP_SYS_ADMIN in a user namespace the jail does not create"

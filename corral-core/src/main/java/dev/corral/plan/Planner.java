@@ -221,6 +221,11 @@ public final class Planner {
                         + " none: give it one (a pid namespace and /proc) or leave out CAP_SYS_ADMIN");
                 return;
             }
+            Long pids = spec.cgroup().limits() == null ? null : spec.cgroup().limits().pids();
+            if (pids != null && pids < 2 && spec.cgroup().effectiveMode() != CgroupSpec.Mode.NONE) {
+                problem(at("limits.pids"), pids + " leaves no room for the helper that locks the mounts (with"
+                        + " CAP_SYS_ADMIN): it runs beside the jail's first process, so at least 2");
+            }
             long flags = Namespace.USER.cloneFlag() | Namespace.MOUNT.cloneFlag();
             List<String> also = new ArrayList<>();
             for (Namespace ns : Namespace.values()) {

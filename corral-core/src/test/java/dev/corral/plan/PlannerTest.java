@@ -96,6 +96,8 @@ class PlannerTest {
         assertThatThrownBy(() -> plan(jail().command("true").share(Namespace.PID).addCapability(Capability.SYS_ADMIN)))
                 .hasMessageContaining("capabilities: with CAP_SYS_ADMIN corral locks the jail's mounts")
                 .hasMessageContaining("this jail has none");
+        assertThatThrownBy(() -> plan(jail().command("true").init(false).pidsLimit(1).addCapability(Capability.SYS_ADMIN)))
+                .hasMessageContaining("limits.pids: 1 leaves no room for the helper that locks the mounts");
         LaunchPlan elsewhere = plan(jail().command("true").rootfs("/srv/rootfs")
                 .automount(new dev.corral.spec.Automount(false, true, true)).proc("/p").addCapability(Capability.SYS_ADMIN));
         assertThat(elsewhere.steps().get(indexOf(elsewhere, Op.LOCK_MOUNTS)).args().get(1)).isEqualTo("/p");
