@@ -115,7 +115,7 @@ final class JailOptions {
     final Flags.Flag newPrivs = flags.flag("--new-privs", "Do not set no_new_privs (setuid binaries work again). Not recommended.");
     final Flags.Value<String> seccomp = flags.value("--seccomp", "FILE|unconfined",
             "An OCI/Docker seccomp profile instead of corral's default filter, or 'unconfined' for none.");
-    final Flags.Flag allowUserns = flags.flag("--allow-userns", "Let the program create nested user namespaces.");
+    final Flags.Flag allowUserns = flags.flag("--allow-userns", "Let the program create nested user namespaces (cgroup namespaces stay refused).");
     final Flags.Values rlimits = flags.repeatable("--rlimit", "NAME=SOFT[:HARD]",
             "A resource limit, e.g. nofile=1024:4096, as=2G, core=0 (repeatable; 'unlimited' allowed).");
     final Flags.Value<String> procHidepid = flags.value("--proc-hidepid", "MODE",
