@@ -71,6 +71,24 @@ class UnprivilegedCliIT {
                 .containsExactly("allow", "0", "0 65534 1", "0 300000 1");
     }
 
+    /**
+     * With SYS_ADMIN the mounts are locked in a nested user namespace whose maps the jail itself
+     * writes, mapping every id the subordinate ranges gave it to itself: the ranges still work
+     * (a file chowned to 1000 keeps that owner) and the mounts stay put.
+     */
+    @Test
+    void lockedMountsOnSubordinateRanges() throws Exception {
+        assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
+        assumeThat(Files.readString(Path.of("/etc/subgid"))).contains("nobody:300000:65536");
+        Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--uid-map", "0:65534:1", "--uid-map", "1:300000:65536",
+                "--gid-map", "0:65534:1", "--gid-map", "1:300000:65536", "--cap-add", "SYS_ADMIN", "--", "sh", "-c",
+                "cat /proc/self/uid_map; mount -o remount,rw / || echo locked; touch /tmp/f && chown 1000:1000 /tmp/f"
+                        + " && stat -c '%u %g' /tmp/f");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
+                .containsExactly("0 0 1", "1 1 65536", "locked", "1000 1000");
+    }
+
     /** A source nobody cannot reach is said to be out of reach, not to be missing. */
     @Test
     void aSourceOutOfReachIsNotCalledMissing(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
