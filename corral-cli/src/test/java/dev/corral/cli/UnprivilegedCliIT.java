@@ -42,12 +42,11 @@ class UnprivilegedCliIT {
 
     @Test
     void subordinateRangesGoThroughNewuidmap() throws Exception {
-        assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
-        assumeThat(Files.readString(Path.of("/etc/subgid"))).contains("nobody:300000:65536");
+        assumeNobodyHasSubordinateRanges();
         Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--uid-map", "0:300000:65536", "--gid-map", "0:300000:65536",
                 "--uid", "1000", "--gid", "1000", "--", "sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map");
         assertThat(r.err()).isEmpty();
-        assertThat(r.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
+        assertThat(lines(r))
                 .containsExactly("1000", "1000", "0 300000 65536", "0 300000 65536");
     }
 
@@ -58,16 +57,15 @@ class UnprivilegedCliIT {
      */
     @Test
     void subordinateUidsWithTheCallersOwnGid() throws Exception {
-        assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
-        assumeThat(Files.readString(Path.of("/etc/subgid"))).contains("nobody:300000:65536");
+        assumeNobodyHasSubordinateRanges();
         String show = "cat /proc/self/setgroups; id -u; cat /proc/self/uid_map /proc/self/gid_map";
         Cli.Result own = Cli.runAs(Cli.NOBODY, "run", "--uid-map", "0:65534:1", "--uid-map", "1:300000:65536", "--", "sh", "-c", show);
         assertThat(own.status()).as(own.err()).isZero();
-        assertThat(own.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
+        assertThat(lines(own))
                 .containsExactly("deny", "0", "0 65534 1", "1 300000 65536", "0 65534 1");
         Cli.Result sub = Cli.runAs(Cli.NOBODY, "run", "--gid-map", "0:300000:1", "--", "sh", "-c", show);
         assertThat(sub.status()).as(sub.err()).isZero();
-        assertThat(sub.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
+        assertThat(lines(sub))
                 .containsExactly("allow", "0", "0 65534 1", "0 300000 1");
     }
 
@@ -78,14 +76,13 @@ class UnprivilegedCliIT {
      */
     @Test
     void lockedMountsOnSubordinateRanges() throws Exception {
-        assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
-        assumeThat(Files.readString(Path.of("/etc/subgid"))).contains("nobody:300000:65536");
+        assumeNobodyHasSubordinateRanges();
         Cli.Result r = Cli.runAs(Cli.NOBODY, "run", "--uid-map", "0:65534:1", "--uid-map", "1:300000:65536",
                 "--gid-map", "0:65534:1", "--gid-map", "1:300000:65536", "--cap-add", "SYS_ADMIN", "--", "sh", "-c",
                 "cat /proc/self/uid_map; mount -o remount,rw / || echo locked; touch /tmp/f && chown 1000:1000 /tmp/f"
                         + " && stat -c '%u %g' /tmp/f");
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out().lines().map(s -> s.strip().replaceAll("\\s+", " ")).toList())
+        assertThat(lines(r))
                 .containsExactly("0 0 1", "1 1 65536", "locked", "1000 1000");
     }
 
@@ -128,5 +125,15 @@ class UnprivilegedCliIT {
             jail.destroy();
             jail.waitFor();
         }
+    }
+
+    private static void assumeNobodyHasSubordinateRanges() throws java.io.IOException {
+        assumeThat(Files.readString(Path.of("/etc/subuid"))).as("needs a subuid range for nobody (CI adds one)").contains("nobody:300000:65536");
+        assumeThat(Files.readString(Path.of("/etc/subgid"))).contains("nobody:300000:65536");
+    }
+
+    /** The output's lines with their runs of blanks made one (id maps are padded). */
+    private static java.util.List<String> lines(Cli.Result r) {
+        return r.out().lines().map(l -> l.strip().replaceAll("\\s+", " ")).toList();
     }
 }
